@@ -1,0 +1,304 @@
+/**
+ * A browser operator on Playwright (playwright-core, any Chromium; no browser download).
+ *
+ * Actions arrive with normalized positions (fractions of the screenshot). The screenshot is taken at device
+ * resolution (CSS size x devicePixelRatio), so a fraction times the CSS viewport size is the CSS pixel that
+ * Playwright's mouse expects, whatever the device pixel ratio; no division by the DPR is left to get wrong.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Action, Direction } from '../actions.ts';
+import { pngSize } from '../png.ts';
+import { sleep } from '../model-client.ts';
+import { OperatorClosedError, UnsupportedActionError, type ExecuteResult, type Operator, type Screenshot } from './operator.ts';
+
+export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+/** The Chromium flags genlab launches with (headless, no GPU, no background traffic). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface BrowserOperatorOptions {
+  /** Duration of `wait()`, ms. Default 5000 (what the prompt promises the model). */
+  waitMs?: number;
+  /** Pixels (CSS) per scroll action. Default 500. */
+  scrollAmount?: number;
+  /** Pause after each action before the next screenshot, ms. Default 500. */
+  settleMs?: number;
+  /** Delay between typed characters, ms. Default 0. */
+  typeDelayMs?: number;
+  /** Hold time of long_press, ms. Default 800. */
+  longPressMs?: number;
+  /** Timeout for navigations and load waits, ms. Default 30000. */
+  navigationTimeoutMs?: number;
+  /** 'device' (default): screenshots at devicePixelRatio; 'css': one image pixel per CSS pixel. */
+  screenshotScale?: 'device' | 'css';
+}
+
+export interface LaunchOptions extends BrowserOperatorOptions {
+  url?: string;
+  executablePath?: string;
+  /** Viewport in CSS pixels. Default 1280 x 800. */
+  width?: number;
+  height?: number;
+  /** Device pixel ratio. Default 1. */
+  deviceScaleFactor?: number;
+  /** Extra Chromium flags. */
+  args?: string[];
+}
+
+export class BrowserOperator implements Operator {
+  readonly name = 'browser';
+  readonly template = 'browser' as const;
+  private readonly o: BrowserOperatorOptions;
+  private owned: { browser: Browser; context: BrowserContext } | undefined;
+  private closed = false;
+
+  constructor(
+    readonly page: Page,
+    options: BrowserOperatorOptions = {},
+  ) {
+    this.o = options;
+  }
+
+  /** Launches Chromium with genlab's flags, opens a page at `url`; close() closes the browser. */
+  static async launch(options: LaunchOptions = {}): Promise<BrowserOperator> {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: options.executablePath ?? process.env.GENLAB_CHROMIUM ?? DEFAULT_CHROMIUM,
+      headless: true,
+      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
+    });
+    try {
+      const context = await browser.newContext({
+        viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
+        deviceScaleFactor: options.deviceScaleFactor ?? 1,
+      });
+      const page = await context.newPage();
+      if (options.url) await page.goto(options.url, { waitUntil: 'load', timeout: options.navigationTimeoutMs ?? 30000 });
+      const op = new BrowserOperator(page, options);
+      op.owned = { browser, context };
+      return op;
+    } catch (e) {
+      await browser.close().catch(() => {});
+      throw e;
+    }
+  }
+
+  /** CSS viewport size. */
+  async viewport(): Promise<{ width: number; height: number }> {
+    const v = this.page.viewportSize();
+    if (v) return v;
+    return this.guard(() => this.page.evaluate(() => ({ width: window.innerWidth, height: window.innerHeight })));
+  }
+
+  async screenshot(): Promise<Screenshot> {
+    this.assertOpen();
+    const png = await this.guard(() =>
+      this.page.screenshot({ type: 'png', scale: this.o.screenshotScale ?? 'device', caret: 'hide', timeout: 30000 }),
+    );
+    const { width, height } = pngSize(png);
+    const css = await this.viewport();
+    return { png, width, height, scale: width / css.width };
+  }
+
+  async execute(action: Action, _shot: Screenshot, signal?: AbortSignal): Promise<ExecuteResult> {
+    this.assertOpen();
+    const page = this.page;
+    const { width, height } = await this.viewport();
+    const at = (p: { x: number; y: number }) => ({
+      x: clamp(p.x * width, 0, width - 0.5),
+      y: clamp(p.y * height, 0, height - 0.5),
+    });
+    const navTimeout = this.o.navigationTimeoutMs ?? 30000;
+    const result: ExecuteResult = {};
+    await this.guard(async () => {
+      switch (action.type) {
+        case 'click':
+        case 'left_double':
+        case 'right_single':
+        case 'hover': {
+          const p = at(action.target);
+          result.points = [p];
+          await page.mouse.move(p.x, p.y);
+          if (action.type === 'click') await page.mouse.click(p.x, p.y);
+          else if (action.type === 'left_double') await page.mouse.dblclick(p.x, p.y);
+          else if (action.type === 'right_single') await page.mouse.click(p.x, p.y, { button: 'right' });
+          break;
+        }
+        case 'long_press': {
+          const p = at(action.target);
+          result.points = [p];
+          await page.mouse.move(p.x, p.y);
+          await page.mouse.down();
+          await sleep(this.o.longPressMs ?? 800, signal).catch(() => {});
+          await page.mouse.up();
+          break;
+        }
+        case 'drag':
+        case 'swipe': {
+          const s = at(action.start);
+          let e: { x: number; y: number };
+          if (action.type === 'drag') e = at(action.end);
+          else if (action.end) e = at(action.end);
+          else {
+            const d = dirVec(action.direction!);
+            e = { x: clamp(s.x + d.x * width * 0.3, 0, width - 0.5), y: clamp(s.y + d.y * height * 0.3, 0, height - 0.5) };
+          }
+          result.points = [s, e];
+          await page.mouse.move(s.x, s.y);
+          await page.mouse.down();
+          await page.mouse.move(s.x + (e.x - s.x) * 0.1, s.y + (e.y - s.y) * 0.1, { steps: 2 });
+          await page.mouse.move(e.x, e.y, { steps: 12 });
+          await page.mouse.up();
+          break;
+        }
+        case 'scroll': {
+          const amount = this.o.scrollAmount ?? 500;
+          if (action.target) {
+            const p = at(action.target);
+            result.points = [p];
+            await page.mouse.move(p.x, p.y);
+          }
+          const d = dirVec(action.direction);
+          await page.mouse.wheel(d.x * amount, d.y * amount);
+          break;
+        }
+        case 'hotkey': {
+          const keys = action.keys.map(playwrightKey);
+          for (const k of keys) await page.keyboard.down(k);
+          for (const k of [...keys].reverse()) await page.keyboard.up(k);
+          break;
+        }
+        case 'key_down':
+          await page.keyboard.down(playwrightKey(action.key));
+          break;
+        case 'key_up':
+          await page.keyboard.up(playwrightKey(action.key));
+          break;
+        case 'type':
+          if (action.text) await page.keyboard.type(action.text, { delay: this.o.typeDelayMs ?? 0 });
+          if (action.submit) await page.keyboard.press('Enter');
+          break;
+        case 'wait':
+          await sleep(this.o.waitMs ?? 5000, signal).catch(() => {});
+          break;
+        case 'navigate': {
+          const url = /^[a-z][a-z0-9+.-]*:/i.test(action.url) ? action.url : `https://${action.url}`;
+          await page.goto(url, { waitUntil: 'load', timeout: navTimeout });
+          result.note = `navigated to ${page.url()}`;
+          break;
+        }
+        case 'navigate_back':
+        case 'press_back':
+          await page.goBack({ waitUntil: 'load', timeout: navTimeout });
+          result.note = `back to ${page.url()}`;
+          break;
+        case 'finished':
+        case 'call_user':
+          break;
+        case 'press_home':
+        case 'open_app':
+          throw new UnsupportedActionError(`the browser operator cannot perform ${action.type}`);
+        default: {
+          const never: never = action;
+          throw new UnsupportedActionError(`unknown action ${(never as Action).type}`);
+        }
+      }
+      // Let the page react (and a navigation start) before the next screenshot.
+      await sleep(this.o.settleMs ?? 500, signal).catch(() => {});
+      await page.waitForLoadState('load', { timeout: navTimeout }).catch(() => {});
+    });
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.owned) await this.owned.browser.close().catch(() => {});
+  }
+
+  private assertOpen(): void {
+    if (this.closed || this.page.isClosed()) throw new OperatorClosedError('the browser page has been closed');
+  }
+
+  /** Runs a Playwright call, turning "target closed" failures into OperatorClosedError. */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof UnsupportedActionError || e instanceof OperatorClosedError) throw e;
+      const msg = (e as Error)?.message ?? String(e);
+      if (this.page.isClosed() || /has been closed|Target closed|browser has disconnected|Browser closed/i.test(msg)) {
+        throw new OperatorClosedError(`the browser is gone: ${firstLine(msg)}`);
+      }
+      throw e;
+    }
+  }
+}
+
+const KEY_NAMES: Record<string, string> = {
+  ctrl: 'Control',
+  control: 'Control',
+  alt: 'Alt',
+  option: 'Alt',
+  shift: 'Shift',
+  cmd: 'Meta',
+  command: 'Meta',
+  meta: 'Meta',
+  win: 'Meta',
+  super: 'Meta',
+  enter: 'Enter',
+  return: 'Enter',
+  esc: 'Escape',
+  escape: 'Escape',
+  tab: 'Tab',
+  space: ' ',
+  backspace: 'Backspace',
+  delete: 'Delete',
+  del: 'Delete',
+  insert: 'Insert',
+  home: 'Home',
+  end: 'End',
+  pageup: 'PageUp',
+  pagedown: 'PageDown',
+  up: 'ArrowUp',
+  down: 'ArrowDown',
+  left: 'ArrowLeft',
+  right: 'ArrowRight',
+  arrowup: 'ArrowUp',
+  arrowdown: 'ArrowDown',
+  arrowleft: 'ArrowLeft',
+  arrowright: 'ArrowRight',
+  capslock: 'CapsLock',
+  plus: '+',
+};
+
+/** A UI-TARS key name (lowercase, as the prompt asks) to a Playwright key. */
+export function playwrightKey(k: string): string {
+  const key = k.trim();
+  const named = KEY_NAMES[key.toLowerCase()];
+  if (named) return named;
+  if (/^f([1-9]|1[0-2])$/i.test(key)) return key.toUpperCase();
+  if ([...key].length === 1) return key;
+  throw new UnsupportedActionError(`unknown key '${k}'`);
+}
+
+function dirVec(d: Direction): { x: number; y: number } {
+  return d === 'up' ? { x: 0, y: -1 } : d === 'down' ? { x: 0, y: 1 } : d === 'left' ? { x: -1, y: 0 } : { x: 1, y: 0 };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!;
+}
