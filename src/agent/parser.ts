@@ -197,7 +197,7 @@ function parseCalls(src: string, text: string): RawCall[] {
 function readValue(src: string, i: number, text: string): { value: RawValue; end: number } {
   const q = src[i];
   if (q === "'" || q === '"') {
-    let firstClose = -1;
+    let lastClose = -1;
     for (let j = i + 1; j < src.length; j++) {
       const c = src[j];
       if (c === '\\') {
@@ -205,7 +205,7 @@ function readValue(src: string, i: number, text: string): { value: RawValue; end
         continue;
       }
       if (c !== q) continue;
-      if (firstClose < 0) firstClose = j;
+      lastClose = j;
       // An unescaped quote closes the string only where an argument list can go on from it; models often
       // leave quotes inside content unescaped (type(content='it's')).
       if (AFTER_QUOTE.test(src.slice(j + 1))) {
@@ -213,11 +213,9 @@ function readValue(src: string, i: number, text: string): { value: RawValue; end
         return { value: { text: unescapePython(src.slice(i + 1, j)), quoted: true, raw }, end: j + 1 };
       }
     }
-    throw new ActionParseError(
-      firstClose < 0 ? 'unterminated string' : 'cannot find where this string ends',
-      text,
-      src.slice(i),
-    );
+    if (lastClose < 0) throw new ActionParseError('unterminated string', text, src.slice(i));
+    // No quote fits: take the last one and let the caller report what follows it.
+    return { value: { text: unescapePython(src.slice(i + 1, lastClose)), quoted: true, raw: src.slice(i, lastClose + 1) }, end: lastClose + 1 };
   }
   // Unquoted: up to ',' or ')' outside brackets, e.g. start_box=(100,200) or direction=down.
   let depth = 0;
