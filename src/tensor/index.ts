@@ -1,0 +1,6 @@
+export { torch, type Torch } from './torch.ts';
+export { Tensor, type BackwardOptions, type ToOptions } from './tensor.ts';
+export { Generator } from './generator.ts';
+export { scope, noGrad, enableGrad } from './scope.ts';
+export type { DType, DeviceLike, MemoryFormat } from './dtype.ts';
+export type { TensorOptions } from './creation.ts';

@@ -1,0 +1,88 @@
+/**
+ * Installs the generated operators: Tensor methods, torch.<fn>, torch.linalg, torch.special, and
+ * torch.ops.aten.<name> for every other ATen operator of the linked libtorch.
+ */
+import { N } from './native.ts';
+import { Tensor, setToImpl } from './tensor.ts';
+import { OP_TABLE, type OpSpec, type OverloadSpec, type TorchOps, type LinalgOps, type SpecialOps } from './ops.generated.ts';
+import { dispatch } from './dispatch.ts';
+
+const proto = Tensor.prototype as unknown as Record<string, unknown>;
+export const torchFns: Record<string, unknown> = {};
+export const linalgFns: Record<string, unknown> = {};
+export const specialFns: Record<string, unknown> = {};
+
+for (const spec of Object.values(OP_TABLE)) {
+  const fn = function (...args: unknown[]) {
+    return dispatch(spec, undefined, args);
+  };
+  Object.defineProperty(fn, 'name', { value: spec.name });
+  (spec.ns === 'torch' ? torchFns : spec.ns === 'linalg' ? linalgFns : specialFns)[spec.name] = fn;
+  if (spec.method && !(spec.method in proto)) {
+    const m = function (this: Tensor, ...args: unknown[]) {
+      return dispatch(spec, this, args);
+    };
+    Object.defineProperty(m, 'name', { value: spec.method });
+    proto[spec.method] = m;
+  }
+}
+
+const toSpec = OP_TABLE['to'];
+setToImpl((t, dtype, device, nonBlocking, copy) => {
+  if (!toSpec) throw new Error('aten::to is missing');
+  return dispatch(toSpec, t, [{ dtype: dtype ?? t.dtype, device: device ?? t.device, nonBlocking, copy }]) as Tensor;
+});
+
+// ---- torch.ops.aten.<name>: any operator, overloads found at first use ----
+
+const KIND_CODE: Record<string, number> = { 'Tensor': 0, 'Tensor[]': 1, 'Tensor?[]': 2, 'int': 3, 'int[]': 4,
+  'float': 5, 'float[]': 6, 'bool': 7, 'bool[]': 8, 'Scalar': 9, 'dtype': 10, 'layout': 11, 'memory_format': 12,
+  'Device': 13, 'str': 14, 'Generator': 15, 'Scalar[]': 16 };
+let schemaIndex: Map<string, string[]> | null = null;
+const dynamicSpecs = new Map<string, OpSpec>();
+const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+function dynamicSpec(name: string): OpSpec | undefined {
+  let spec = dynamicSpecs.get(name);
+  if (spec) return spec;
+  if (!schemaIndex) {
+    schemaIndex = new Map();
+    for (const s of N.allSchemas()) {
+      const full = s.slice(0, s.indexOf('('));
+      const base = full.split('.')[0]!;
+      if (!schemaIndex.has(base)) schemaIndex.set(base, []);
+      schemaIndex.get(base)!.push(full);
+    }
+  }
+  const fulls = schemaIndex.get(name.includes('::') ? name : `aten::${name}`);
+  if (!fulls) return undefined;
+  const overloads: OverloadSpec[] = [];
+  for (const full of fulls) {
+    const info = N.opInfo(N.lookupOps([full])[0]!);
+    const args = info.args as { name: string; kind: string; optional: boolean; hasDefault: boolean; kwargOnly: boolean }[];
+    if (args.some((a) => KIND_CODE[a.kind] === undefined)) continue;
+    let ret: string;
+    if (info.aliasReturnArg >= 0) ret = `a${info.aliasReturnArg}`;
+    else if (info.returns.length === 0) ret = 'v';
+    else if (info.returns.length === 1) ret = info.returns[0] === 'Tensor' ? 't' : info.returns[0] === 'Tensor[]' ? 'tl' : 'x';
+    else ret = info.returns.every((r) => r === 'Tensor') ? 'tt' : 'x';
+    overloads.push([full, args.map((a) => [camel(a.name), KIND_CODE[a.kind]!, (a.optional ? 1 : 0) | (a.hasDefault ? 2 : 0) | (a.kwargOnly ? 4 : 0)]), ret]);
+  }
+  const required = (o: OverloadSpec) => o[1].filter((a) => (a[2] & 7) === 0).length;
+  overloads.sort((a, b) => required(a) - required(b));
+  spec = { ns: 'torch', name, method: null, overloads };
+  dynamicSpecs.set(name, spec);
+  return spec;
+}
+
+/** torch.ops.aten.<name>(...args): calls any ATen operator, picking the overload by the arguments. */
+export const aten: Record<string, (...args: unknown[]) => unknown> = new Proxy({} as Record<string, (...args: unknown[]) => unknown>, {
+  get(_target, prop) {
+    if (typeof prop !== 'string') return undefined;
+    const spec = dynamicSpec(prop);
+    if (!spec) return undefined;
+    return (...args: unknown[]) => dispatch(spec, undefined, args);
+  },
+});
+
+export type { TorchOps, LinalgOps, SpecialOps };

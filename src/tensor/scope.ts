@@ -1,0 +1,166 @@
+/**
+ * Who frees a tensor (ARCHITECTURE.md, "Memory"). Every tensor belongs to the innermost open scope
+ * when it is made; `scope(fn)` frees at its end every tensor made inside except what fn returns,
+ * which moves to the enclosing scope. Kept tensors (parameters, buffers, optimizer state) are freed
+ * by their owner's dispose(). Tensors outside any scope, and kept ones, get a finalizer as a safety net.
+ * Scopes follow async calls through AsyncLocalStorage, so `await` inside a scope is safe.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { N } from './native.ts';
+
+/** What a scope owns: the Tensor class implements it. */
+export interface Owned {
+  _h: number;
+  _scope: Scope | null;
+  _kept: boolean;
+  _freed: boolean;
+}
+
+export class Scope {
+  readonly tensors: Owned[] = [];
+  constructor(readonly parent: Scope | null) {}
+}
+
+/** The per-call context: the owning scope and whether autograd records. */
+export interface Context {
+  scope: Scope | null; // null: the root, which frees nothing by itself
+  grad: boolean;
+}
+
+const als = new AsyncLocalStorage<Context>();
+const rootContext: Context = { scope: null, grad: true };
+let nativeGrad = true;
+
+export function currentContext(): Context {
+  return als.getStore() ?? rootContext;
+}
+
+/** Makes libtorch's grad mode match the context of the running code; call before each op. */
+export function syncGradMode(c: Context): void {
+  if (c.grad !== nativeGrad) {
+    N.setGradEnabled(c.grad);
+    nativeGrad = c.grad;
+  }
+}
+
+/** Re-reads libtorch's grad mode (after native code changed it behind our back). */
+export function resyncGradMode(): void {
+  nativeGrad = N.isGradEnabled();
+}
+
+const finalizers = new FinalizationRegistry<number>((h) => N.dispose(h));
+
+/** Registers a new tensor with the scope of the running code. */
+export function track(t: Owned, c: Context): void {
+  const s = c.scope;
+  t._scope = s;
+  if (s) s.tensors.push(t);
+  else finalizers.register(t, t._h, t);
+}
+
+export function markKept(t: Owned): void {
+  if (t._kept) return;
+  t._kept = true;
+  if (t._scope) finalizers.register(t, t._h, t);
+}
+
+export function release(t: Owned): void {
+  if (t._freed) return;
+  t._freed = true;
+  finalizers.unregister(t);
+  N.dispose(t._h);
+}
+
+function isOwned(x: unknown): x is Owned {
+  return typeof x === 'object' && x !== null && typeof (x as Owned)._h === 'number' && '_scope' in x;
+}
+
+/** Marks the tensors in a returned value (a tensor, or arrays / plain objects / Maps of them). */
+function collect(value: unknown, out: Set<Owned>, depth = 0): void {
+  if (depth > 8 || value === null || typeof value !== 'object') return;
+  if (isOwned(value)) {
+    out.add(value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collect(v, out, depth + 1);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) collect(v, out, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) collect(v, out, depth + 1);
+  }
+}
+
+function endScope(s: Scope, result: unknown): void {
+  const escaping = new Set<Owned>();
+  collect(result, escaping);
+  const free: number[] = [];
+  const parent = s.parent;
+  for (const t of s.tensors) {
+    if (t._freed) continue;
+    if (t._kept) {
+      t._scope = null;
+      continue;
+    }
+    if (escaping.has(t)) {
+      t._scope = parent;
+      if (parent) parent.tensors.push(t);
+      else finalizers.register(t, t._h, t);
+      continue;
+    }
+    t._freed = true;
+    free.push(t._h);
+  }
+  s.tensors.length = 0;
+  if (free.length) N.disposeArray(free);
+}
+
+/**
+ * Runs fn in a new scope. Tensors made inside are freed when it ends, except those fn returns
+ * (moved to the enclosing scope) and kept ones. fn may be async.
+ */
+export function scope<T>(fn: () => T): T {
+  const parent = currentContext();
+  const s = new Scope(parent.scope);
+  const ctx: Context = { scope: s, grad: parent.grad };
+  let result: T;
+  try {
+    result = als.run(ctx, fn);
+  } catch (e) {
+    endScope(s, undefined);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (r) => {
+        endScope(s, r);
+        return r;
+      },
+      (e) => {
+        endScope(s, undefined);
+        throw e;
+      },
+    ) as T;
+  }
+  endScope(s, result);
+  return result;
+}
+
+function withGrad<T>(grad: boolean, fn: () => T): T {
+  const parent = currentContext();
+  return als.run({ scope: parent.scope, grad }, fn);
+}
+
+/** Runs fn with autograd off (torch.no_grad). fn may be async. */
+export function noGrad<T>(fn: () => T): T {
+  return withGrad(false, fn);
+}
+
+/** Runs fn with autograd on (torch.enable_grad). */
+export function enableGrad<T>(fn: () => T): T {
+  return withGrad(true, fn);
+}
+
+export function isGradEnabled(): boolean {
+  return currentContext().grad;
+}

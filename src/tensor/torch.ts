@@ -1,0 +1,80 @@
+/** The `torch` namespace: PyTorch's names for genlab's tensor engine. */
+import { N } from './native.ts';
+import { Tensor } from './tensor.ts';
+import { Generator } from './generator.ts';
+import { torchFns, linalgFns, specialFns, aten, type TorchOps, type LinalgOps, type SpecialOps } from './ops.ts';
+import { scope, noGrad, enableGrad, isGradEnabled, resyncGradMode, currentContext, syncGradMode } from './scope.ts';
+import { grad, backward } from './autograd.ts';
+import { tensor, fromTypedArray } from './creation.ts';
+import { DTYPE_CODE, type DType } from './dtype.ts';
+
+/** Runs a synchronous fn under libtorch's inference mode (no autograd, no version counting). */
+function inferenceMode<T>(fn: () => T): T {
+  return noGrad(() => {
+    syncGradMode(currentContext());
+    try {
+      const r = N.withInferenceMode(fn);
+      if (r instanceof Promise) throw new TypeError('torch.inferenceMode takes a synchronous function; use torch.noGrad for async code');
+      return r;
+    } finally {
+      resyncGradMode();
+    }
+  });
+}
+
+function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`torch.manualSeed: seed must be a non-negative integer, got ${seed}`);
+  N.manualSeed(seed);
+}
+
+function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`torch.setNumThreads: need an integer >= 1, got ${n}`);
+  N.setNumThreads(n);
+}
+
+/** Frees every tensor in a value (tensors, arrays and plain objects of them). */
+function dispose(...values: unknown[]): void {
+  const visit = (v: unknown, depth: number): void => {
+    if (depth > 8 || v === null || typeof v !== 'object') return;
+    if (v instanceof Tensor) v.dispose();
+    else if (Array.isArray(v)) v.forEach((x) => visit(x, depth + 1));
+    else if (Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach((x) => visit(x, depth + 1));
+  };
+  values.forEach((v) => visit(v, 0));
+}
+
+const extras = {
+  Tensor,
+  Generator,
+  tensor,
+  fromTypedArray,
+  scope,
+  noGrad,
+  enableGrad,
+  inferenceMode,
+  isGradEnabled,
+  autograd: { grad, backward },
+  manualSeed,
+  setNumThreads,
+  getNumThreads: (): number => N.getNumThreads(),
+  /** Live tensors and the bytes of their distinct storages, in this JS thread. */
+  memory: (): { tensors: number; bytes: number } => N.memory(),
+  dispose,
+  cuda: {
+    isAvailable: (): boolean => N.cudaDeviceCount() > 0,
+    deviceCount: (): number => N.cudaDeviceCount(),
+  },
+  linalg: linalgFns as unknown as LinalgOps,
+  special: specialFns as unknown as SpecialOps,
+  ops: { aten },
+  dtypes: Object.keys(DTYPE_CODE) as DType[],
+  /** libtorch version and build facts. */
+  buildInfo: () => N.buildInfo(),
+  isTensor: (x: unknown): x is Tensor => x instanceof Tensor,
+};
+
+export type Torch = Omit<TorchOps, keyof typeof extras> & typeof extras;
+export const torch: Torch = Object.assign(Object.create(null), torchFns, extras) as Torch;
+
+const threads = process.env.GENLAB_NUM_THREADS;
+if (threads) setNumThreads(Number(threads));
