@@ -144,6 +144,7 @@ for (const op of OPS) {
   const sigs = (skipSelf) => {
     const out = new Set();
     for (const [, args, ret] of entries) {
+      if (skipSelf && !(args[0]?.[0] === 'self' && args[0][1] === 0)) continue;
       const params = [];
       const opts = [];
       const start = skipSelf ? 1 : 0;
@@ -165,7 +166,7 @@ for (const op of OPS) {
     }
     return [...out];
   };
-  const firstIsSelf = entries.every((e) => e[1][0]?.[0] === 'self' && e[1][0][1] === 0);
+  const firstIsSelf = entries.some((e) => e[1][0]?.[0] === 'self' && e[1][0][1] === 0);
   if (firstIsSelf && !HANDWRITTEN.has(op) && ns === 'torch') {
     for (const s of sigs(true)) methodSigs.push(`  ${jsName(op)}${s};`);
   }

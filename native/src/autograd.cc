@@ -135,7 +135,10 @@ static Napi::Value SetRequiresGrad(const Napi::CallbackInfo& info) {
   GENLAB_TRY
   const at::Tensor& t = unwrapTensor(info.Env(), info[0], "requiresGrad_");
   bool flag = info[1].As<Napi::Boolean>().Value();
-  if (flag && !t.is_leaf()) throw std::invalid_argument("requiresGrad_: only leaf tensors can be set; use detach() first");
+  if (!t.is_leaf()) {
+    if (flag && t.requires_grad()) return info.Env().Undefined();
+    throw std::invalid_argument("requiresGrad_: only leaf tensors can change requires_grad; use detach() to cut a computed tensor from the graph");
+  }
   if (flag && !(at::isFloatingType(t.scalar_type()) || at::isComplexType(t.scalar_type()))) {
     throw std::invalid_argument(std::string("requiresGrad_: only floating point tensors can require gradients, got ") +
                                 dtypeName(t.scalar_type()));
