@@ -1,0 +1,81 @@
+/**
+ * The probability-distribution interface (after torch.distributions): `sample` (no gradient),
+ * `rsample` (reparameterized: gradients flow to the parameters), `logProb`, `entropy`, `mean`.
+ *
+ * Memory: a distribution holds references to its parameter tensors; it does not keep or dispose
+ * them. Every tensor its methods return is made in the caller's scope.
+ */
+import { torch, type Tensor, type Generator } from '../tensor/index.ts';
+
+/** Options of the random methods. */
+export interface SampleOptions {
+  /** Random generator (default: the global one, seeded by torch.manualSeed). */
+  generator?: Generator;
+}
+
+export interface Distribution {
+  /** Shape of independent, non-identical parameters (e.g. a batch of Gaussians). */
+  readonly batchShape: number[];
+  /** Shape of one draw (e.g. [d] for a diagonal Gaussian over vectors, [] for scalars). */
+  readonly eventShape: number[];
+  /** True when rsample() gives reparameterized (differentiable) draws. */
+  readonly hasRsample: boolean;
+  /** The mean, shape batchShape + eventShape (NaN where undefined, as PyTorch). */
+  readonly mean: Tensor;
+  /** Draws of shape sampleShape + batchShape + eventShape, without gradient. */
+  sample(sampleShape?: number[], options?: SampleOptions): Tensor;
+  /** Reparameterized draws (gradients flow to the parameters); throws where not possible. */
+  rsample(sampleShape?: number[], options?: SampleOptions): Tensor;
+  /** Log density (or mass) of x, summed over the event dimensions: shape x.shape minus eventShape. */
+  logProb(x: Tensor): Tensor;
+  /** Entropy in nats, shape batchShape. */
+  entropy(): Tensor;
+}
+
+/** A number becomes a 0-d float32 tensor (in the current scope); a tensor passes through. */
+export function asTensor(x: Tensor | number, like?: Tensor): Tensor {
+  if (typeof x !== 'number') return x;
+  return torch.tensor(x, { dtype: like && like.dtype.startsWith('float') ? like.dtype : 'float32' });
+}
+
+/** NumPy broadcasting of two shapes; throws on a mismatch. */
+export function broadcastShapes(...shapes: number[][]): number[] {
+  const n = Math.max(0, ...shapes.map((s) => s.length));
+  const out: number[] = new Array(n).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const k = n - s.length + i;
+      const a = out[k]!;
+      const b = s[i]!;
+      if (a === 1) out[k] = b;
+      else if (b !== 1 && b !== a) throw new RangeError(`shapes [${shapes.map((x) => x.join(', ')).join('] and [')}] do not broadcast`);
+    }
+  }
+  return out;
+}
+
+/** Noise of shape `shape` from the standard normal, in the dtype of `like`. */
+export function standardNormalNoise(shape: number[], like: Tensor, options: SampleOptions = {}): Tensor {
+  const dtype = like.dtype;
+  return options.generator ? torch.randn(shape, { generator: options.generator, dtype }) : torch.randn(shape, { dtype });
+}
+
+/** Uniform noise in [0, 1) of shape `shape`, in the dtype of `like` (float32 by default). */
+export function uniformNoise(shape: number[], dtype: Tensor['dtype'] = 'float32', options: SampleOptions = {}): Tensor {
+  return options.generator ? torch.rand(shape, { generator: options.generator, dtype }) : torch.rand(shape, { dtype });
+}
+
+/** Uniform noise in (tiny, 1 - eps): safe inside log(-log u). */
+export function openUniformNoise(shape: number[], dtype: Tensor['dtype'] = 'float32', options: SampleOptions = {}): Tensor {
+  const eps = dtype === 'float64' ? 1e-15 : 1e-7;
+  return uniformNoise(shape, dtype, options).clamp(eps, 1 - eps);
+}
+
+/** Standard Gumbel noise -log(-log u). */
+export function gumbelNoise(shape: number[], dtype: Tensor['dtype'] = 'float32', options: SampleOptions = {}): Tensor {
+  return openUniformNoise(shape, dtype, options).log().neg().log().neg();
+}
+
+export const LOG_2PI = Math.log(2 * Math.PI);
+/** Euler–Mascheroni constant (the mean of a standard Gumbel). */
+export const EULER_GAMMA = 0.5772156649015329;

@@ -1,0 +1,78 @@
+/** The logistic distribution (NICE's prior: Dinh et al., 2014). */
+import { torch, type Tensor } from '../tensor/index.ts';
+import { asTensor, broadcastShapes, openUniformNoise, type Distribution, type SampleOptions } from './distribution.ts';
+
+/**
+ * Logistic(loc, scale), elementwise: x = loc + scale (log u - log(1 - u)).
+ * log p(x) = -z - 2 softplus(-z) - log scale with z = (x - loc)/scale (= -softplus(z) - softplus(-z) - log scale).
+ */
+export class Logistic implements Distribution {
+  readonly loc: Tensor;
+  readonly scale: Tensor;
+  readonly batchShape: number[];
+  readonly eventShape: number[] = [];
+  readonly hasRsample = true;
+
+  constructor(loc: Tensor | number = 0, scale: Tensor | number = 1) {
+    this.loc = asTensor(loc);
+    this.scale = asTensor(scale, this.loc);
+    this.batchShape = broadcastShapes(this.loc.shape, this.scale.shape);
+  }
+  get mean(): Tensor {
+    return this.loc.expand(this.batchShape);
+  }
+  /** scale² π² / 3. */
+  get variance(): Tensor {
+    return this.scale.square().mul((Math.PI * Math.PI) / 3).expand(this.batchShape);
+  }
+  rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    const u = openUniformNoise([...sampleShape, ...this.batchShape], this.loc.dtype, options);
+    return this.loc.add(u.log().sub(u.neg().log1p()).mul(this.scale));
+  }
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return torch.noGrad(() => this.rsample(sampleShape, options));
+  }
+  logProb(x: Tensor): Tensor {
+    const z = x.sub(this.loc).div(this.scale);
+    return z.softplus().add(z.neg().softplus()).neg().sub(this.scale.log());
+  }
+  /** log scale + 2. */
+  entropy(): Tensor {
+    return this.scale.log().add(2).expand(this.batchShape);
+  }
+}
+
+/**
+ * StandardLogistic(eventShape): Logistic(0, 1) over tensors of shape eventShape, logProb summed over
+ * them (NICE's prior). Holds no tensors, so it can live as long as a model.
+ */
+export class StandardLogistic implements Distribution {
+  readonly batchShape: number[] = [];
+  readonly eventShape: number[];
+  readonly hasRsample = true;
+  readonly dtype: Tensor['dtype'];
+
+  constructor(eventShape: number[] | number = [], options: { dtype?: Tensor['dtype'] } = {}) {
+    this.eventShape = typeof eventShape === 'number' ? [eventShape] : [...eventShape];
+    this.dtype = options.dtype ?? 'float32';
+  }
+  get mean(): Tensor {
+    return torch.zeros(this.eventShape, { dtype: this.dtype });
+  }
+  rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    const u = openUniformNoise([...sampleShape, ...this.eventShape], this.dtype, options);
+    return u.log().sub(u.neg().log1p());
+  }
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return torch.noGrad(() => this.rsample(sampleShape, options));
+  }
+  logProb(x: Tensor): Tensor {
+    const lp = x.softplus().add(x.neg().softplus()).neg();
+    const k = this.eventShape.length;
+    return k === 0 ? lp : lp.sum(Array.from({ length: k }, (_, i) => -1 - i));
+  }
+  entropy(): Tensor {
+    const d = this.eventShape.reduce((a, b) => a * b, 1);
+    return torch.tensor(2 * d, { dtype: this.dtype });
+  }
+}

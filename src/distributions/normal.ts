@@ -1,0 +1,143 @@
+/** Gaussians: elementwise `Normal`, `DiagonalNormal` (event over the last dim) and `StandardNormal`. */
+import { torch, type Tensor } from '../tensor/index.ts';
+import { asTensor, broadcastShapes, standardNormalNoise, LOG_2PI, type Distribution, type SampleOptions } from './distribution.ts';
+
+/**
+ * Normal(loc, scale): independent Gaussians, one per element of the broadcast of loc and scale
+ * (batchShape = that shape, eventShape = []). rsample is loc + scale * eps.
+ */
+export class Normal implements Distribution {
+  readonly loc: Tensor;
+  readonly scale: Tensor;
+  readonly batchShape: number[];
+  readonly eventShape: number[] = [];
+  readonly hasRsample = true;
+
+  constructor(loc: Tensor | number, scale: Tensor | number) {
+    const l = typeof loc === 'number' && typeof scale !== 'number' ? asTensor(loc, scale) : asTensor(loc);
+    this.loc = l;
+    this.scale = asTensor(scale, l);
+    this.batchShape = broadcastShapes(this.loc.shape, this.scale.shape);
+  }
+
+  get mean(): Tensor {
+    return this.loc.expand(this.batchShape);
+  }
+  get variance(): Tensor {
+    return this.scale.square().expand(this.batchShape);
+  }
+  get stddev(): Tensor {
+    return this.scale.expand(this.batchShape);
+  }
+
+  rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    const eps = standardNormalNoise([...sampleShape, ...this.batchShape], this.loc, options);
+    return this.loc.add(eps.mul(this.scale));
+  }
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return torch.noGrad(() => this.rsample(sampleShape, options));
+  }
+  /** log N(x; loc, scale²) = -(x-loc)²/(2 scale²) - log scale - log(2π)/2, elementwise. */
+  logProb(x: Tensor): Tensor {
+    const z = x.sub(this.loc).div(this.scale);
+    return z.square().mul(-0.5).sub(this.scale.log()).sub(0.5 * LOG_2PI);
+  }
+  /** ½ + ½ log(2π) + log scale. */
+  entropy(): Tensor {
+    return this.scale.log().add(0.5 + 0.5 * LOG_2PI).expand(this.batchShape);
+  }
+  /** Φ((x - loc) / scale). */
+  cdf(x: Tensor): Tensor {
+    return torch.special.ndtr(x.sub(this.loc).div(this.scale));
+  }
+  /** loc + scale Φ⁻¹(p). */
+  icdf(p: Tensor): Tensor {
+    return this.loc.add(torch.special.ndtri(p).mul(this.scale));
+  }
+}
+
+/**
+ * DiagonalNormal(loc, scale): a Gaussian over vectors with diagonal covariance; the event is the last
+ * dimension (batchShape = shape[:-1], eventShape = [d]), so logProb and entropy sum over it.
+ * The usual VAE posterior q(z|x) = N(mu, diag(sigma²)).
+ */
+export class DiagonalNormal implements Distribution {
+  readonly base: Normal;
+  readonly batchShape: number[];
+  readonly eventShape: number[];
+  readonly hasRsample = true;
+
+  constructor(loc: Tensor, scale: Tensor | number) {
+    this.base = new Normal(loc, scale);
+    const s = this.base.batchShape;
+    if (s.length < 1) throw new RangeError('DiagonalNormal: loc/scale need at least one dimension (the event dimension)');
+    this.batchShape = s.slice(0, -1);
+    this.eventShape = s.slice(-1);
+  }
+  /** A diagonal Gaussian from a mean and a log-variance (the usual encoder outputs). */
+  static fromLogVar(loc: Tensor, logVar: Tensor): DiagonalNormal {
+    return new DiagonalNormal(loc, logVar.mul(0.5).exp());
+  }
+  get loc(): Tensor {
+    return this.base.loc;
+  }
+  get scale(): Tensor {
+    return this.base.scale;
+  }
+  get mean(): Tensor {
+    return this.base.mean;
+  }
+  get variance(): Tensor {
+    return this.base.variance;
+  }
+  rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return this.base.rsample(sampleShape, options);
+  }
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return this.base.sample(sampleShape, options);
+  }
+  logProb(x: Tensor): Tensor {
+    return this.base.logProb(x).sum(-1);
+  }
+  entropy(): Tensor {
+    return this.base.entropy().sum(-1);
+  }
+}
+
+/**
+ * StandardNormal(eventShape): N(0, I) over tensors of shape eventShape (batchShape = []).
+ * logProb(x) sums over the trailing eventShape.length dimensions. It holds no tensors, so one
+ * instance can live as long as a model (a flow's or a VAE's prior) without being kept.
+ */
+export class StandardNormal implements Distribution {
+  readonly batchShape: number[] = [];
+  readonly eventShape: number[];
+  readonly hasRsample = true;
+  readonly dtype: Tensor['dtype'];
+
+  constructor(eventShape: number[] | number = [], options: { dtype?: Tensor['dtype'] } = {}) {
+    this.eventShape = typeof eventShape === 'number' ? [eventShape] : [...eventShape];
+    this.dtype = options.dtype ?? 'float32';
+  }
+  get mean(): Tensor {
+    return torch.zeros(this.eventShape, { dtype: this.dtype });
+  }
+  rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    const shape = [...sampleShape, ...this.eventShape];
+    return options.generator ? torch.randn(shape, { generator: options.generator, dtype: this.dtype }) : torch.randn(shape, { dtype: this.dtype });
+  }
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return torch.noGrad(() => this.rsample(sampleShape, options));
+  }
+  logProb(x: Tensor): Tensor {
+    const k = this.eventShape.length;
+    const d = this.eventShape.reduce((a, b) => a * b, 1);
+    const sq = x.square().mul(-0.5);
+    const summed = k === 0 ? sq : sq.sum(Array.from({ length: k }, (_, i) => -1 - i));
+    return summed.sub(0.5 * LOG_2PI * d);
+  }
+  entropy(): Tensor {
+    const d = this.eventShape.reduce((a, b) => a * b, 1);
+    return torch.tensor(d * (0.5 + 0.5 * LOG_2PI), { dtype: this.dtype });
+  }
+}
