@@ -1,0 +1,86 @@
+/**
+ * A normalizing flow: a base distribution plus a list of bijectors. `forward` runs the bijectors in
+ * order (data -> noise), `inverse` in reverse order (noise -> data):
+ *   log p(x) = log p_base(f(x)) + Σ log|det ∂f_k|,   samples x = f⁻¹(z), z ~ p_base.
+ */
+import { torch, type Tensor } from '../../tensor/index.ts';
+import type { BaseDistribution } from './base.ts';
+import type { Bijector } from './bijector.ts';
+
+export interface SampleOptions {
+  /** Scales the base standard deviation (Glow's temperature; 1 = the model's distribution). */
+  temperature?: number;
+  context?: Tensor;
+}
+
+export class Flow {
+  constructor(readonly base: BaseDistribution, readonly bijectors: Bijector[]) {}
+
+  /** x -> z with the summed log-determinant. */
+  forward(x: Tensor, context?: Tensor): { z: Tensor; logDet: Tensor } {
+    let h = x;
+    let logDet: Tensor | null = null;
+    for (const b of this.bijectors) {
+      const r = b.forward(h, context);
+      h = r.y;
+      logDet = logDet ? logDet.add(r.logDet) : r.logDet;
+    }
+    return { z: h, logDet: logDet ?? torch.zeros([x.size(0)], { dtype: x.dtype }) };
+  }
+
+  /** z -> x with the summed log|det ∂x/∂z|. */
+  inverse(z: Tensor, context?: Tensor): { x: Tensor; logDet: Tensor } {
+    let h = z;
+    let logDet: Tensor | null = null;
+    for (let i = this.bijectors.length - 1; i >= 0; i--) {
+      const r = this.bijectors[i]!.inverse(h, context);
+      h = r.x;
+      logDet = logDet ? logDet.add(r.logDet) : r.logDet;
+    }
+    return { x: h, logDet: logDet ?? torch.zeros([z.size(0)], { dtype: z.dtype }) };
+  }
+
+  /** log density of each example, shape [B]. */
+  logProb(x: Tensor, context?: Tensor): Tensor {
+    const { z, logDet } = this.forward(x, context);
+    return this.base.logProb(z).add(logDet);
+  }
+
+  /** n samples from the model (temperature < 1 gives Glow's reduced-temperature samples). */
+  sample(n: number, options: SampleOptions = {}): Tensor {
+    const z = this.base.sample(n, { temperature: options.temperature ?? 1 });
+    return this.inverse(z, options.context).x;
+  }
+
+  /**
+   * Reparameterized samples with their log density (for variational inference, KL(q||p)):
+   * log q(x) = log p_base(z) - log|det ∂x/∂z|.
+   */
+  sampleWithLogProb(n: number, options: SampleOptions = {}): { x: Tensor; logProb: Tensor } {
+    const z = this.base.sample(n, { temperature: options.temperature ?? 1 });
+    const { x, logDet } = this.inverse(z, options.context);
+    return { x, logProb: this.base.logProb(z).sub(logDet) };
+  }
+
+  /** x and its image after each bijector (length bijectors + 1), for trajectory pictures. */
+  forwardAll(x: Tensor, context?: Tensor): Tensor[] {
+    const out = [x];
+    for (const b of this.bijectors) out.push(b.forward(out[out.length - 1]!, context).y);
+    return out;
+  }
+
+  /** z and its image after each inverse step (length bijectors + 1): samples through the layers. */
+  inverseAll(z: Tensor, context?: Tensor): Tensor[] {
+    const out = [z];
+    for (let i = this.bijectors.length - 1; i >= 0; i--) out.push(this.bijectors[i]!.inverse(out[out.length - 1]!, context).x);
+    return out;
+  }
+
+  parameters(): Tensor[] {
+    return this.bijectors.flatMap((b) => b.parameters());
+  }
+
+  dispose(): void {
+    for (const b of this.bijectors) b.dispose();
+  }
+}

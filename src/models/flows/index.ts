@@ -1,0 +1,21 @@
+/** Normalizing flows: bijectors, the Flow composition, conditioner nets and masks. */
+export { Bijector, sumPerExample, zeroLogDet, type ForwardResult, type InverseResult, type Conditioner, type HasParameters, type BijectorOptions } from './bijector.ts';
+export { StandardNormal, type BaseDistribution } from './base.ts';
+export { Flow, type SampleOptions } from './flow.ts';
+export { MLP, ConvNet, type MLPOptions, type ConvNetOptions, type Activation } from './nets.ts';
+export { halfMask, alternatingMask, checkerboardMask, channelMask } from './masks.ts';
+export { AdditiveCoupling } from './bijectors/additive-coupling.ts';
+export { DiagonalScaling } from './bijectors/diagonal-scaling.ts';
+export { AffineCoupling, type AffineCouplingOptions } from './bijectors/affine-coupling.ts';
+export { Permutation, Reverse, RandomPermutation } from './bijectors/permutation.ts';
+export { ActNorm } from './bijectors/actnorm.ts';
+export { InvertibleConv1x1, applyChannelMatrix, randomRotation } from './bijectors/invertible-conv.ts';
+export { InvertibleConv1x1LU } from './bijectors/invertible-conv-lu.ts';
+export { Squeeze } from './bijectors/squeeze.ts';
+export { MultiScale } from './bijectors/multiscale.ts';
+export { Planar } from './bijectors/planar.ts';
+export { Radial } from './bijectors/radial.ts';
+export { LogitTransform, uniformDequantize } from './bijectors/logit.ts';
+export { rationalQuadraticSpline, type SplineParams, type SplineOptions } from './bijectors/rational-quadratic.ts';
+export { SplineCoupling, type SplineCouplingOptions } from './bijectors/spline-coupling.ts';
+export { Invert } from './bijectors/invert.ts';
