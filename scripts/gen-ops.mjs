@@ -75,7 +75,11 @@ export const camel = (s) => s.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
 function jsName(op) {
   const trailing = op.endsWith('_') && !op.startsWith('_foreach') ? '_' : '';
   const base = trailing ? op.slice(0, -1) : op;
-  if (base.startsWith('_foreach_')) return '_foreach' + camel(base.slice('_foreach'.length)).replace(/^./, (c) => c.toUpperCase()) + (op.endsWith('_') ? '_' : '');
+  if (base.startsWith('_foreach_')) {
+    const inplace = base.endsWith('_');
+    const core = inplace ? base.slice('_foreach_'.length, -1) : base.slice('_foreach_'.length);
+    return '_foreach' + camel(core).replace(/^./, (c) => c.toUpperCase()) + (inplace ? '_' : '');
+  }
   return camel(base) + trailing;
 }
 

@@ -29,10 +29,10 @@ if (!info) {
   if (isRoot && hasApt) {
     log('libtorch not found; installing Debian package libtorch-dev (apt-get, as root)...');
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'libtorch-dev'], { stdio: 'inherit', env });
+    let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'libtorch-dev', 'libopenblas0-pthread'], { stdio: 'inherit', env });
     if (r.status !== 0) {
       spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-      r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'libtorch-dev'], { stdio: 'inherit', env });
+      r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'libtorch-dev', 'libopenblas0-pthread'], { stdio: 'inherit', env });
     }
     info = findLibtorch();
   }
