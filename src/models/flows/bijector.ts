@@ -5,6 +5,7 @@
  * A `Flow` (flow.ts) composes bijectors over a base distribution.
  */
 import { torch, type Tensor, type DType } from '../../tensor/index.ts';
+import { Module } from '../../nn/module.ts';
 
 export interface ForwardResult {
   y: Tensor;
@@ -25,12 +26,9 @@ export interface HasParameters {
 
 /**
  * A conditioner network for couplings: maps the conditioning part (masked input) and an optional
- * context to the coupling's parameters. nn.Module subclasses with `forward` fit; so do the small
- * nets in nets.ts.
+ * context to the coupling's parameters: any nn.Module with such a `forward` (the small nets in nets.ts).
  */
-export interface Conditioner extends HasParameters {
-  forward(x: Tensor, context?: Tensor): Tensor;
-}
+export type Conditioner = Module & { forward(x: Tensor, context?: Tensor): Tensor };
 
 /** Options most bijectors take. */
 export interface BijectorOptions {
@@ -38,15 +36,13 @@ export interface BijectorOptions {
   dtype?: DType;
 }
 
-/** Base class: parameter bookkeeping (kept tensors freed by dispose) and shape inference. */
-export abstract class Bijector implements HasParameters {
-  abstract readonly name: string;
-  private readonly ownParams: Tensor[] = [];
-  private readonly buffers: Tensor[] = [];
-  private readonly children: HasParameters[] = [];
-
+/**
+ * Base class: an nn.Module (parameters, buffers and children registered by name, so flows checkpoint
+ * and load like any module) with shape inference. Subclasses implement forward and inverse.
+ */
+export abstract class Bijector extends Module {
   /** Maps x to y (data to noise) with log |det dy/dx| per example. */
-  abstract forward(x: Tensor, context?: Tensor): ForwardResult;
+  abstract override forward(x: Tensor, context?: Tensor): ForwardResult;
   /** Maps y back to x with log |det dx/dy| per example. */
   abstract inverse(y: Tensor, context?: Tensor): InverseResult;
 
@@ -60,33 +56,16 @@ export abstract class Bijector implements HasParameters {
   }
 
   /** Registers a trainable tensor (kept, requiresGrad). */
-  protected param(t: Tensor): Tensor {
-    t.requiresGrad_(true).keep();
-    this.ownParams.push(t);
-    return t;
+  protected param(name: string, t: Tensor): Tensor {
+    return this.registerParameter(name, t);
   }
-  /** Registers a fixed tensor owned by this bijector. */
-  protected buffer(t: Tensor): Tensor {
-    t.keep();
-    this.buffers.push(t);
-    return t;
+  /** Registers a fixed tensor owned by this bijector (saved in the state dict). */
+  protected buffer(name: string, t: Tensor): Tensor {
+    return this.registerBuffer(name, t);
   }
-  /** Registers a sub-module (conditioner network or inner bijector) whose parameters are ours too. */
-  protected child<T extends HasParameters>(m: T): T {
-    this.children.push(m);
-    return m;
-  }
-
-  parameters(): Tensor[] {
-    return [...this.ownParams, ...this.children.flatMap((c) => c.parameters())];
-  }
-
-  dispose(): void {
-    for (const t of this.ownParams) t.dispose();
-    for (const t of this.buffers) t.dispose();
-    for (const c of this.children) c.dispose?.();
-    this.ownParams.length = 0;
-    this.buffers.length = 0;
+  /** Registers a sub-module (conditioner network or inner bijector). */
+  protected child<M extends Module>(name: string, m: M): M {
+    return this.registerModule(name, m);
   }
 }
 

@@ -4,6 +4,7 @@
  *   log p(x) = log p_base(f(x)) + Σ log|det ∂f_k|,   samples x = f⁻¹(z), z ~ p_base.
  */
 import { torch, type Tensor } from '../../tensor/index.ts';
+import { Module } from '../../nn/module.ts';
 import type { BaseDistribution } from './base.ts';
 import type { Bijector } from './bijector.ts';
 
@@ -13,8 +14,12 @@ export interface SampleOptions {
   context?: Tensor;
 }
 
-export class Flow {
-  constructor(readonly base: BaseDistribution, readonly bijectors: Bijector[]) {}
+export class Flow extends Module {
+  /** The bijectors are registered as children '0', '1', ... (state dict keys '3.net.w0', ...). */
+  constructor(readonly base: BaseDistribution, readonly bijectors: Bijector[]) {
+    super();
+    bijectors.forEach((b, i) => this.registerModule(String(i), b));
+  }
 
   /** x -> z with the summed log-determinant. */
   forward(x: Tensor, context?: Tensor): { z: Tensor; logDet: Tensor } {
@@ -74,13 +79,5 @@ export class Flow {
     const out = [z];
     for (let i = this.bijectors.length - 1; i >= 0; i--) out.push(this.bijectors[i]!.inverse(out[out.length - 1]!, context).x);
     return out;
-  }
-
-  parameters(): Tensor[] {
-    return this.bijectors.flatMap((b) => b.parameters());
-  }
-
-  dispose(): void {
-    for (const b of this.bijectors) b.dispose();
   }
 }

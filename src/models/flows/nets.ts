@@ -4,7 +4,7 @@
  * their last layer, so that a coupling starts as the identity (Glow, sec. 3.3).
  */
 import { torch, type Tensor, type DType } from '../../tensor/index.ts';
-import type { Conditioner } from './bijector.ts';
+import { Module } from '../../nn/module.ts';
 
 export type Activation = 'relu' | 'tanh' | 'elu' | 'silu';
 
@@ -23,19 +23,6 @@ function uniformInit(shape: number[], fanIn: number, dtype: DType): Tensor {
   return torch.rand(shape, { dtype }).mul(2 * k).sub(k);
 }
 
-class ParamSet {
-  readonly list: Tensor[] = [];
-  add(t: Tensor): Tensor {
-    t.requiresGrad_(true).keep();
-    this.list.push(t);
-    return t;
-  }
-  dispose(): void {
-    for (const t of this.list) t.dispose();
-    this.list.length = 0;
-  }
-}
-
 export interface MLPOptions {
   /** Width of each hidden layer. */
   hidden: number[];
@@ -48,12 +35,12 @@ export interface MLPOptions {
 }
 
 /** A multilayer perceptron conditioner: in -> hidden... -> out. */
-export class MLP implements Conditioner {
-  private readonly ps = new ParamSet();
+export class MLP extends Module {
   private readonly layers: { w: Tensor; b: Tensor }[] = [];
   readonly activation: Activation;
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, options: MLPOptions) {
+    super();
     const dtype = options.dtype ?? 'float32';
     this.activation = options.activation ?? 'relu';
     const sizes = [inFeatures + (options.contextDim ?? 0), ...options.hidden, outFeatures];
@@ -62,7 +49,7 @@ export class MLP implements Conditioner {
       const zero = last && (options.zeroInit ?? true);
       const w = zero ? torch.zeros([sizes[i + 1]!, sizes[i]!], { dtype }) : uniformInit([sizes[i + 1]!, sizes[i]!], sizes[i]!, dtype);
       const b = zero ? torch.zeros([sizes[i + 1]!], { dtype }) : uniformInit([sizes[i + 1]!], sizes[i]!, dtype);
-      this.layers.push({ w: this.ps.add(w), b: this.ps.add(b) });
+      this.layers.push({ w: this.registerParameter(`w${i}`, w), b: this.registerParameter(`b${i}`, b) });
     }
   }
 
@@ -74,13 +61,6 @@ export class MLP implements Conditioner {
     });
     return h;
   }
-
-  parameters(): Tensor[] {
-    return [...this.ps.list];
-  }
-  dispose(): void {
-    this.ps.dispose();
-  }
 }
 
 export interface ConvNetOptions {
@@ -91,12 +71,12 @@ export interface ConvNetOptions {
 }
 
 /** Glow's coupling network: conv3x3 -> act -> conv1x1 -> act -> conv3x3 (zero-initialised). */
-export class ConvNet implements Conditioner {
-  private readonly ps = new ParamSet();
+export class ConvNet extends Module {
   private readonly convs: { w: Tensor; b: Tensor; pad: number }[] = [];
   readonly activation: Activation;
 
   constructor(readonly inChannels: number, readonly outChannels: number, options: ConvNetOptions) {
+    super();
     const dtype = options.dtype ?? 'float32';
     this.activation = options.activation ?? 'relu';
     const h = options.hidden;
@@ -106,7 +86,7 @@ export class ConvNet implements Conditioner {
       const fan = ci * k * k;
       const w = zero ? torch.zeros([co, ci, k, k], { dtype }) : uniformInit([co, ci, k, k], fan, dtype);
       const b = zero ? torch.zeros([co], { dtype }) : uniformInit([co], fan, dtype);
-      this.convs.push({ w: this.ps.add(w), b: this.ps.add(b), pad: (k - 1) / 2 });
+      this.convs.push({ w: this.registerParameter(`w${i}`, w), b: this.registerParameter(`b${i}`, b), pad: (k - 1) / 2 });
     });
   }
 
@@ -117,12 +97,5 @@ export class ConvNet implements Conditioner {
       if (i + 1 < this.convs.length) h = act(h, this.activation);
     });
     return h;
-  }
-
-  parameters(): Tensor[] {
-    return [...this.ps.list];
-  }
-  dispose(): void {
-    this.ps.dispose();
   }
 }

@@ -22,7 +22,6 @@ describe('brute-force checker', () => {
       const want = torch.linalg.slogdet(A)[1]!.item();
       for (const v of ld.toFlatArray()) assert.ok(Math.abs(v - want) < 1e-10);
       class Wrong extends Bijector {
-        readonly name = 'Wrong';
         forward(t: Tensor) { return { y: t.mul(2), logDet: torch.zeros([t.size(0)], { dtype }) }; }
         inverse(t: Tensor) { return { x: t.div(2), logDet: torch.zeros([t.size(0)], { dtype }) }; }
       }

@@ -7,18 +7,22 @@ import { torch, type Tensor } from '../../../tensor/index.ts';
 import { Bijector, type BijectorOptions } from '../bijector.ts';
 
 export class ActNorm extends Bijector {
-  readonly name = 'ActNorm';
   readonly loc: Tensor;
   readonly logScale: Tensor;
-  /** False until the first forward pass has set the parameters from data. */
-  initialized: boolean;
+  /** 0 until the first forward pass has set the parameters from data (a buffer, so checkpoints keep it). */
+  private readonly initFlag: Tensor;
 
   constructor(readonly channels: number, options: BijectorOptions & { dataInit?: boolean } = {}) {
     super();
     const dtype = options.dtype ?? 'float32';
-    this.loc = this.param(torch.zeros([channels], { dtype }));
-    this.logScale = this.param(torch.zeros([channels], { dtype }));
-    this.initialized = !(options.dataInit ?? true);
+    this.loc = this.param('loc', torch.zeros([channels], { dtype }));
+    this.logScale = this.param('logScale', torch.zeros([channels], { dtype }));
+    this.initFlag = this.buffer('initFlag', torch.tensor(options.dataInit ?? true ? 0 : 1));
+  }
+
+  /** False until the data-dependent init ran. */
+  get initialized(): boolean {
+    return this.initFlag.item() !== 0;
   }
 
   private view(p: Tensor, x: Tensor): Tensor {
@@ -35,9 +39,9 @@ export class ActNorm extends Bijector {
         const std = x.std(dims, { correction: 0 }).add(1e-6);
         this.loc.copy_(mean.neg());
         this.logScale.copy_(std.log().neg());
+        this.initFlag.fill_(1);
       }),
     );
-    this.initialized = true;
   }
 
   private spatial(x: Tensor): number {

@@ -6,16 +6,15 @@ import type { Tensor } from '../../../tensor/index.ts';
 import { Bijector, zeroLogDet, type Conditioner } from '../bijector.ts';
 
 export class AdditiveCoupling extends Bijector {
-  readonly name = 'AdditiveCoupling';
   private readonly mask: Tensor;
   private readonly inv: Tensor;
 
   /** net maps the masked input (same shape as x) to a shift of the same shape. */
   constructor(mask: Tensor, readonly net: Conditioner) {
     super();
-    this.mask = this.buffer(mask.clone());
-    this.inv = this.buffer(mask.mul(-1).add(1));
-    this.child(net);
+    this.mask = this.buffer('mask', mask.clone());
+    this.inv = this.buffer('inv', mask.mul(-1).add(1));
+    this.child('net', net);
   }
 
   private shift(x: Tensor, context?: Tensor): Tensor {

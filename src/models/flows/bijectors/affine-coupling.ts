@@ -15,7 +15,6 @@ export interface AffineCouplingOptions extends BijectorOptions {
 }
 
 export class AffineCoupling extends Bijector {
-  readonly name = 'AffineCoupling';
   readonly scale: 'tanh' | 'sigmoid';
   private readonly mask: Tensor;
   private readonly inv: Tensor;
@@ -26,10 +25,10 @@ export class AffineCoupling extends Bijector {
     super();
     this.scale = options.scale ?? 'tanh';
     const dtype = options.dtype ?? mask.dtype;
-    this.mask = this.buffer(mask.to(dtype).clone());
-    this.inv = this.buffer(this.mask.mul(-1).add(1));
-    this.scaleFactor = this.scale === 'tanh' ? this.param(torch.onesLike(this.mask)) : null;
-    this.child(net);
+    this.mask = this.buffer('mask', mask.to(dtype).clone());
+    this.inv = this.buffer('inv', this.mask.mul(-1).add(1));
+    this.scaleFactor = this.scale === 'tanh' ? this.param('scaleFactor', torch.onesLike(this.mask)) : null;
+    this.child('net', net);
   }
 
   /** Shift and log-scale (both zero where the mask is 1). */

@@ -3,13 +3,12 @@ import { torch, type Tensor } from '../../../tensor/index.ts';
 import { Bijector, type BijectorOptions } from '../bijector.ts';
 
 export class DiagonalScaling extends Bijector {
-  readonly name = 'DiagonalScaling';
   readonly logScale: Tensor;
 
   /** shape: the per-example shape of the scale, e.g. [D] or [C, H, W]. */
   constructor(shape: number[], options: BijectorOptions = {}) {
     super();
-    this.logScale = this.param(torch.zeros(shape, { dtype: options.dtype ?? 'float32' }));
+    this.logScale = this.param('logScale', torch.zeros(shape, { dtype: options.dtype ?? 'float32' }));
   }
 
   forward(x: Tensor) {

@@ -3,11 +3,12 @@ import type { Tensor } from '../../../tensor/index.ts';
 import { Bijector } from '../bijector.ts';
 
 export class Invert extends Bijector {
-  readonly name: string;
+  override get name(): string {
+    return `Invert(${this.inner.name})`;
+  }
   constructor(readonly inner: Bijector) {
     super();
-    this.name = `Invert(${inner.name})`;
-    this.child(inner);
+    this.child('inner', inner);
   }
   override outputShape(shape: number[]): number[] {
     return this.inner.inputShape(shape);

@@ -9,7 +9,6 @@ import { Bijector, type BijectorOptions } from '../bijector.ts';
 import { applyChannelMatrix, randomRotation } from './invertible-conv.ts';
 
 export class InvertibleConv1x1LU extends Bijector {
-  readonly name = 'InvertibleConv1x1LU';
   readonly lower: Tensor;
   readonly upper: Tensor;
   readonly logS: Tensor;
@@ -28,14 +27,14 @@ export class InvertibleConv1x1LU extends Bijector {
       const s = u.diagonal();
       return { p: p.to(dtype), l: l.tril(-1).to(dtype), u: u.triu(1).to(dtype), sign: s.sign().to(dtype), logS: s.abs().log().to(dtype) };
     });
-    this.perm = this.buffer(init.p);
-    this.signS = this.buffer(init.sign);
-    this.lower = this.param(init.l);
-    this.upper = this.param(init.u);
-    this.logS = this.param(init.logS);
-    this.lowerMask = this.buffer(torch.ones([channels, channels], { dtype }).tril(-1));
-    this.upperMask = this.buffer(torch.ones([channels, channels], { dtype }).triu(1));
-    this.eye = this.buffer(torch.eye(channels, { dtype }));
+    this.perm = this.buffer('perm', init.p);
+    this.signS = this.buffer('signS', init.sign);
+    this.lower = this.param('lower', init.l);
+    this.upper = this.param('upper', init.u);
+    this.logS = this.param('logS', init.logS);
+    this.lowerMask = this.buffer('lowerMask', torch.ones([channels, channels], { dtype }).tril(-1));
+    this.upperMask = this.buffer('upperMask', torch.ones([channels, channels], { dtype }).triu(1));
+    this.eye = this.buffer('eye', torch.eye(channels, { dtype }));
   }
 
   private factors(): { l: Tensor; u: Tensor } {

@@ -23,12 +23,11 @@ export function randomRotation(c: number, options: BijectorOptions & { seed?: nu
 }
 
 export class InvertibleConv1x1 extends Bijector {
-  readonly name = 'InvertibleConv1x1';
   readonly weight: Tensor;
 
   constructor(readonly channels: number, options: BijectorOptions & { seed?: number } = {}) {
     super();
-    this.weight = this.param(randomRotation(channels, options));
+    this.weight = this.param('weight', randomRotation(channels, options));
   }
 
   private spatial(x: Tensor): number {

@@ -8,7 +8,6 @@ import { torch, type Tensor } from '../../../tensor/index.ts';
 import { Bijector, sumPerExample } from '../bijector.ts';
 
 export class LogitTransform extends Bijector {
-  readonly name = 'LogitTransform';
   constructor(readonly alpha = 0.05, readonly levels = 256) {
     super();
   }

@@ -9,7 +9,6 @@ import { torch, type Tensor } from '../../../tensor/index.ts';
 import { Bijector, numel } from '../bijector.ts';
 
 export class MultiScale extends Bijector {
-  readonly name = 'MultiScale';
   /** Per level: the shape entering it, the shape it outputs, and the shape factored out (null for the last). */
   readonly plan: { inShape: number[]; outShape: number[]; factored: number[] | null; kept: number[] }[] = [];
   readonly outputDim: number;
@@ -19,7 +18,7 @@ export class MultiScale extends Bijector {
     super();
     let shape = imageShape;
     levels.forEach((level, i) => {
-      for (const b of level) this.child(b);
+      level.forEach((b, j) => this.child(`level${i}_${j}`, b));
       const inShape = shape;
       const outShape = level.reduce((s, b) => b.outputShape(s), shape);
       const last = i === levels.length - 1;

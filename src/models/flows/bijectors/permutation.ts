@@ -3,7 +3,6 @@ import { torch, type Tensor } from '../../../tensor/index.ts';
 import { Bijector, zeroLogDet } from '../bijector.ts';
 
 export class Permutation extends Bijector {
-  readonly name: string = 'Permutation';
   private readonly perm: Tensor;
   private readonly invPerm: Tensor;
 
@@ -14,8 +13,8 @@ export class Permutation extends Bijector {
     if (!sorted.every((v, i) => v === i)) throw new RangeError(`Permutation: [${perm.join(', ')}] is not a permutation of 0..${perm.length - 1}`);
     const inv = new Array<number>(perm.length);
     perm.forEach((p, i) => (inv[p] = i));
-    this.perm = this.buffer(torch.tensor(perm, { dtype: 'int64' }));
-    this.invPerm = this.buffer(torch.tensor(inv, { dtype: 'int64' }));
+    this.perm = this.buffer('perm', torch.tensor(perm, { dtype: 'int64' }));
+    this.invPerm = this.buffer('invPerm', torch.tensor(inv, { dtype: 'int64' }));
   }
 
   forward(x: Tensor) {
@@ -28,7 +27,6 @@ export class Permutation extends Bijector {
 
 /** Reverses the order of dim 1. */
 export class Reverse extends Permutation {
-  override readonly name = 'Reverse';
   constructor(d: number) {
     super(Array.from({ length: d }, (_, i) => d - 1 - i));
   }
@@ -36,7 +34,6 @@ export class Reverse extends Permutation {
 
 /** A fixed random permutation of dim 1 drawn from a seeded generator (same seed, same permutation). */
 export class RandomPermutation extends Permutation {
-  override readonly name = 'RandomPermutation';
   constructor(d: number, seed = 0) {
     const g = new torch.Generator({ seed });
     const p = torch.scope(() => torch.randperm(d, { generator: g }).toFlatArray());

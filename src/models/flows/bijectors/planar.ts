@@ -12,7 +12,6 @@ import { torch, type Tensor } from '../../../tensor/index.ts';
 import { Bijector, type BijectorOptions } from '../bijector.ts';
 
 export class Planar extends Bijector {
-  readonly name = 'Planar';
   readonly u: Tensor;
   readonly w: Tensor;
   readonly b: Tensor;
@@ -21,9 +20,9 @@ export class Planar extends Bijector {
     super();
     const dtype = options.dtype ?? 'float32';
     const s = options.initScale ?? 0.1;
-    this.u = this.param(torch.randn([dim], { dtype }).mul(s));
-    this.w = this.param(torch.randn([dim], { dtype }).mul(s));
-    this.b = this.param(torch.zeros([1], { dtype }));
+    this.u = this.param('u', torch.randn([dim], { dtype }).mul(s));
+    this.w = this.param('w', torch.randn([dim], { dtype }).mul(s));
+    this.b = this.param('b', torch.zeros([1], { dtype }));
   }
 
   /** û, the constrained u (wᵀû ≥ -1). */

@@ -8,7 +8,6 @@ import { torch, type Tensor } from '../../../tensor/index.ts';
 import { Bijector, type BijectorOptions } from '../bijector.ts';
 
 export class Radial extends Bijector {
-  readonly name = 'Radial';
   readonly z0: Tensor;
   readonly alphaRaw: Tensor;
   readonly betaRaw: Tensor;
@@ -17,9 +16,9 @@ export class Radial extends Bijector {
     super();
     const dtype = options.dtype ?? 'float32';
     const s = options.initScale ?? 1;
-    this.z0 = this.param(torch.randn([dim], { dtype }).mul(s));
-    this.alphaRaw = this.param(torch.randn([1], { dtype }).mul(0.1));
-    this.betaRaw = this.param(torch.randn([1], { dtype }).mul(0.1));
+    this.z0 = this.param('z0', torch.randn([dim], { dtype }).mul(s));
+    this.alphaRaw = this.param('alphaRaw', torch.randn([1], { dtype }).mul(0.1));
+    this.betaRaw = this.param('betaRaw', torch.randn([1], { dtype }).mul(0.1));
   }
 
   /** The constrained (α, β). */

@@ -15,7 +15,6 @@ export interface SplineCouplingOptions extends BijectorOptions, SplineOptions {
 }
 
 export class SplineCoupling extends Bijector {
-  readonly name = 'SplineCoupling';
   readonly bins: number;
   private readonly mask: Tensor;
   private readonly inv: Tensor;
@@ -30,10 +29,10 @@ export class SplineCoupling extends Bijector {
     super();
     this.bins = options.bins ?? 8;
     const dtype = options.dtype ?? mask.dtype;
-    this.mask = this.buffer(mask.to(dtype).clone());
-    this.inv = this.buffer(this.mask.mul(-1).add(1));
+    this.mask = this.buffer('mask', mask.to(dtype).clone());
+    this.inv = this.buffer('inv', this.mask.mul(-1).add(1));
     this.spline = { bound: options.bound ?? 3, minBinWidth: options.minBinWidth, minBinHeight: options.minBinHeight, minDerivative: options.minDerivative };
-    this.child(net);
+    this.child('net', net);
   }
 
   private run(x: Tensor, inverse: boolean, context?: Tensor) {

@@ -6,7 +6,6 @@ import type { Tensor } from '../../../tensor/index.ts';
 import { Bijector, zeroLogDet } from '../bijector.ts';
 
 export class Squeeze extends Bijector {
-  readonly name = 'Squeeze';
   constructor(readonly factor = 2) {
     super();
   }
