@@ -1,0 +1,6 @@
+/**
+ * Model families. Importing this module registers every family with the registry (each family's
+ * module calls registerModel on import); add one line per family here.
+ */
+export * from './registry.ts';
+export { gaussianFamily, FullCovGaussian, type GaussianConfig } from './gaussian/index.ts';
