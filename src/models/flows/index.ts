@@ -19,3 +19,5 @@ export { LogitTransform, uniformDequantize } from './bijectors/logit.ts';
 export { rationalQuadraticSpline, type SplineParams, type SplineOptions } from './bijectors/rational-quadratic.ts';
 export { SplineCoupling, type SplineCouplingOptions } from './bijectors/spline-coupling.ts';
 export { Invert } from './bijectors/invert.ts';
+export { Flatten } from './bijectors/flatten.ts';
+export { flowInstance, buildNice, buildRealNVP, buildGlow, buildNsf, buildPlanar, niceFamily, realnvpFamily, glowFamily, nsfFamily, planarFamily, type FlowConfig } from './models.ts';

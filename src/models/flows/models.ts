@@ -1,0 +1,236 @@
+/**
+ * The flow families registered with the CLI: nice, realnvp, glow, nsf, planar (2D sets; nice,
+ * realnvp and glow also on images). Each builds a Flow; the loss is the negative log-likelihood.
+ *
+ * 2D: loss = NLL in nats per example. Images (pixels in [0, 1], or [-1, 1] when the data says so):
+ * uniform dequantization to [0, 256), LogitTransform (its log-det counted), then the flow; the loss is
+ * bits/dim = NLL / (D ln 2) of the discrete data (a variational bound, Theis et al. 2016).
+ */
+import { torch, type Tensor } from '../../tensor/index.ts';
+import { registerModel, type DataInfo, type LossTerms, type ModelConfig, type ModelInstance, type SampleOptions } from '../registry.ts';
+import { Flow } from './flow.ts';
+import { StandardNormal } from './base.ts';
+import type { Bijector } from './bijector.ts';
+import { MLP, ConvNet } from './nets.ts';
+import { alternatingMask, channelMask, checkerboardMask, halfMask } from './masks.ts';
+import { AdditiveCoupling } from './bijectors/additive-coupling.ts';
+import { DiagonalScaling } from './bijectors/diagonal-scaling.ts';
+import { AffineCoupling } from './bijectors/affine-coupling.ts';
+import { ActNorm } from './bijectors/actnorm.ts';
+import { InvertibleConv1x1LU } from './bijectors/invertible-conv-lu.ts';
+import { Reverse } from './bijectors/permutation.ts';
+import { Squeeze } from './bijectors/squeeze.ts';
+import { MultiScale } from './bijectors/multiscale.ts';
+import { Planar } from './bijectors/planar.ts';
+import { LogitTransform, uniformDequantize } from './bijectors/logit.ts';
+import { SplineCoupling } from './bijectors/spline-coupling.ts';
+import { Flatten } from './bijectors/flatten.ts';
+
+const LN2 = Math.log(2);
+
+/** Config shared by the flow families (each family uses the keys it needs). */
+export interface FlowConfig extends ModelConfig {
+  /** Number of coupling layers / flow steps (per level for multi-scale image flows). */
+  layers: number;
+  /** Hidden width of the conditioner MLP (2D) or channels of the conv net (images). */
+  hidden: number;
+  /** Hidden layers of the conditioner MLP (2D). */
+  depth: number;
+}
+
+const dimOf = (data: DataInfo) => data.shape.reduce((a, b) => a * b, 1);
+
+/** Wraps a Flow as a ModelInstance, with the image preprocessing when the data are images. */
+export function flowInstance(flow: Flow, data: DataInfo): ModelInstance {
+  const D = dimOf(data);
+  const image = data.kind === 'image';
+  const lo = data.range?.[0] ?? 0;
+  const hi = data.range?.[1] ?? 1;
+  const to01 = (x: Tensor) => (lo === 0 && hi === 1 ? x : x.sub(lo).div(hi - lo));
+  const from01 = (x: Tensor) => (lo === 0 && hi === 1 ? x : x.mul(hi - lo).add(lo));
+  /** Flow input: dequantized pixels in [0, 256) for images, the points for 2D. */
+  const input = (x: Tensor) => (image ? uniformDequantize(to01(x)) : x);
+  const modules = { flow };
+  const inst: ModelInstance = {
+    modules,
+    loss(batch): LossTerms {
+      const nll = flow.logProb(input(batch.x)).mean().neg();
+      if (!image) return { loss: nll, nll };
+      const bpd = nll.div(D * LN2);
+      return { loss: bpd, nll, bpd };
+    },
+    sample(n: number, options: SampleOptions = {}) {
+      return torch.noGrad(() => {
+        const x = flow.sample(n, { temperature: options.temperature ?? 1 });
+        if (!image) return x;
+        return from01(x.div(256).clamp(0, 1)).reshape([n, ...data.shape]);
+      });
+    },
+    /** 2D: log density in nats. Images: log density of the dequantized pixels in [0, 256)^D (one noise draw). */
+    logProb(x: Tensor) {
+      return flow.logProb(input(x));
+    },
+    evaluate(test: Tensor, options: { batchSize?: number } = {}): Record<string, number> {
+      const bs = options.batchSize ?? 500;
+      let total = 0;
+      torch.noGrad(() => {
+        for (let i = 0; i < test.size(0); i += bs) {
+          total += torch.scope(() => flow.logProb(input(test.narrow(0, i, Math.min(bs, test.size(0) - i)))).sum().neg().item());
+        }
+      });
+      const nll = total / test.size(0);
+      return image ? { nll, bpd: nll / (D * LN2) } : { nll };
+    },
+    parameters: () => flow.parameters(),
+    dispose: () => flow.dispose(),
+  };
+  return inst;
+}
+
+const mlp = (d: number, out: number, c: FlowConfig) => new MLP(d, out, { hidden: new Array(c.depth).fill(c.hidden), activation: 'relu' });
+
+/** Image flows: LogitTransform first, then the family's body over [C, H, W]. */
+function imageFlow(data: DataInfo, body: Bijector[]): Flow {
+  return new Flow(new StandardNormal([dimOf(data)]), [new LogitTransform(0.05), ...body]);
+}
+
+/** NICE: additive couplings with alternating masks, then a diagonal scaling (images flattened). */
+export function buildNice(c: FlowConfig, data: DataInfo): ModelInstance {
+  const D = dimOf(data);
+  const image = data.kind === 'image';
+  const body: Bijector[] = [];
+  if (image) body.push(new Flatten(data.shape));
+  for (let i = 0; i < c.layers; i++) {
+    body.push(new AdditiveCoupling(alternatingMask(D, (i % 2) as 0 | 1), mlp(D, D, c)));
+  }
+  body.push(new DiagonalScaling([D]));
+  if (!image) return flowInstance(new Flow(new StandardNormal([D]), body), data);
+  const flow = imageFlow(data, body);
+  return flowInstance(flow, data);
+}
+
+/** RealNVP: affine couplings (tanh scale). 2D: alternating masks; images: multi-scale checkerboard/channel. */
+export function buildRealNVP(c: FlowConfig, data: DataInfo): ModelInstance {
+  const D = dimOf(data);
+  if (data.kind !== 'image') {
+    const body: Bijector[] = [];
+    for (let i = 0; i < c.layers; i++) body.push(new AffineCoupling(alternatingMask(D, (i % 2) as 0 | 1), mlp(D, 2 * D, c)));
+    return flowInstance(new Flow(new StandardNormal([D]), body), data);
+  }
+  const [C, H, W] = data.shape as [number, number, number];
+  const levels: Bijector[][] = [];
+  let shape = [C, H, W];
+  for (let l = 0; l < 2; l++) {
+    const level: Bijector[] = [];
+    const [c0, h0, w0] = shape as [number, number, number];
+    for (let i = 0; i < c.layers; i++) level.push(new AffineCoupling(checkerboardMask(c0, h0, w0, (i % 2) as 0 | 1), new ConvNet(c0, 2 * c0, { hidden: c.hidden })));
+    level.push(new Squeeze());
+    const [c1, h1, w1] = [c0 * 4, h0 / 2, w0 / 2];
+    for (let i = 0; i < c.layers; i++) level.push(new AffineCoupling(channelMask(c1, h1, w1, (i % 2) as 0 | 1), new ConvNet(c1, 2 * c1, { hidden: c.hidden })));
+    levels.push(level);
+    shape = [c1 - Math.floor(c1 / 2), h1, w1];
+  }
+  const flow = imageFlow(data, [new MultiScale(levels, [C, H, W])]);
+  return flowInstance(flow, data);
+}
+
+/** Glow steps: actnorm, LU 1x1 conv, affine coupling with sigmoid scale. 2D: MLP couplings; images: 2 levels. */
+export function buildGlow(c: FlowConfig, data: DataInfo): ModelInstance {
+  const D = dimOf(data);
+  if (data.kind !== 'image') {
+    const body: Bijector[] = [];
+    for (let i = 0; i < c.layers; i++) {
+      body.push(new ActNorm(D), new InvertibleConv1x1LU(D, { seed: i }), new AffineCoupling(halfMask(D, 0), mlp(D, 2 * D, c), { scale: 'sigmoid' }));
+    }
+    return flowInstance(new Flow(new StandardNormal([D]), body), data);
+  }
+  const [C, H, W] = data.shape as [number, number, number];
+  const levels: Bijector[][] = [];
+  let shape = [C, H, W];
+  for (let l = 0; l < 2; l++) {
+    const [c0, h0, w0] = shape as [number, number, number];
+    const [c1, h1, w1] = [c0 * 4, h0 / 2, w0 / 2];
+    const level: Bijector[] = [new Squeeze()];
+    for (let i = 0; i < c.layers; i++) {
+      level.push(new ActNorm(c1), new InvertibleConv1x1LU(c1, { seed: 100 * l + i }), new AffineCoupling(channelMask(c1, h1, w1, 0), new ConvNet(c1, 2 * c1, { hidden: c.hidden }), { scale: 'sigmoid' }));
+    }
+    levels.push(level);
+    shape = [c1 - Math.floor(c1 / 2), h1, w1];
+  }
+  const flow = imageFlow(data, [new MultiScale(levels, [C, H, W])]);
+  return flowInstance(flow, data);
+}
+
+/** Neural spline flow (RQ-C): spline couplings with reversals in between. */
+export function buildNsf(c: FlowConfig & { bins: number; bound: number }, data: DataInfo): ModelInstance {
+  const D = dimOf(data);
+  const body: Bijector[] = [];
+  const P = SplineCoupling.paramsPerDim(c.bins);
+  for (let i = 0; i < c.layers; i++) {
+    body.push(new SplineCoupling(halfMask(D, 0), mlp(D, D * P, c), { bins: c.bins, bound: c.bound }));
+    if (i + 1 < c.layers) body.push(new Reverse(D));
+  }
+  return flowInstance(new Flow(new StandardNormal([D]), body), data);
+}
+
+/** Planar flow for density estimation: data -> noise through K planar maps (sampling by bisection). */
+export function buildPlanar(c: FlowConfig, data: DataInfo): ModelInstance {
+  const D = dimOf(data);
+  const body: Bijector[] = [new ActNorm(D)];
+  for (let i = 0; i < c.layers; i++) body.push(new Planar(D, { initScale: 0.5 }));
+  return flowInstance(new Flow(new StandardNormal([D]), body), data);
+}
+
+
+const twoD = { lr: 1e-3, steps: 3000, batch: 256 };
+const img = { lr: 1e-3, steps: 1000, batch: 64 };
+
+export const niceFamily = registerModel<FlowConfig>({
+  name: 'nice',
+  description: 'NICE (Dinh et al. 2015): additive couplings + diagonal scaling, volume preserving',
+  dataKinds: ['2d', 'image'],
+  defaultConfig: { layers: 4, hidden: 64, depth: 2 },
+  trainDefaults: twoD,
+  defaultData: 'moons',
+  create: (c, data) => buildNice(c, data),
+});
+
+export const realnvpFamily = registerModel<FlowConfig>({
+  name: 'realnvp',
+  description: 'RealNVP (Dinh et al. 2017): affine couplings; multi-scale checkerboard/channel masks on images',
+  dataKinds: ['2d', 'image'],
+  defaultConfig: { layers: 6, hidden: 64, depth: 2 },
+  trainDefaults: twoD,
+  defaultData: 'moons',
+  create: (c, data) => buildRealNVP(data.kind === 'image' ? { ...c, layers: Math.min(c.layers, 3), hidden: Math.min(c.hidden, 32) } : c, data),
+});
+
+export const glowFamily = registerModel<FlowConfig>({
+  name: 'glow',
+  description: 'Glow (Kingma & Dhariwal 2018): actnorm, LU 1x1 conv, affine coupling; 2 levels on images',
+  dataKinds: ['2d', 'image'],
+  defaultConfig: { layers: 4, hidden: 64, depth: 2 },
+  trainDefaults: twoD,
+  defaultData: '8gaussians',
+  create: (c, data) => buildGlow(data.kind === 'image' ? { ...c, hidden: Math.min(c.hidden, 32) } : c, data),
+});
+
+export const nsfFamily = registerModel<FlowConfig & { bins: number; bound: number }>({
+  name: 'nsf',
+  description: 'Neural spline flow (Durkan et al. 2019): rational-quadratic spline couplings, linear tails',
+  dataKinds: ['2d'],
+  defaultConfig: { layers: 4, hidden: 64, depth: 2, bins: 8, bound: 4 },
+  trainDefaults: twoD,
+  defaultData: 'checkerboard',
+  create: (c, data) => buildNsf(c, data),
+});
+
+export const planarFamily = registerModel<FlowConfig>({
+  name: 'planar',
+  description: 'Planar flows (Rezende & Mohamed 2015) for density estimation (data -> noise)',
+  dataKinds: ['2d'],
+  defaultConfig: { layers: 32, hidden: 0, depth: 0 },
+  trainDefaults: { ...twoD, lr: 5e-3 },
+  defaultData: '8gaussians',
+  create: (c, data) => buildPlanar(c, data),
+});
