@@ -4,3 +4,4 @@
  */
 export * from './registry.ts';
 export { gaussianFamily, FullCovGaussian, type GaussianConfig } from './gaussian/index.ts';
+import './flows/index.ts'; // registers nice, realnvp, glow, nsf, planar, cnf
