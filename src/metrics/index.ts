@@ -1,0 +1,3 @@
+/** Evaluation metrics: sample distances for 2-D data, likelihood, and feature-space image metrics (FID, precision/recall). */
+export { mmdRbf, slicedWasserstein, testNll, bitsPerDim, DEFAULT_BANDWIDTHS } from './twod.ts';
+export { featureStats, sqrtmPsd, frechetDistance, frechetDistanceFromStats, precisionRecall } from './features.ts';
