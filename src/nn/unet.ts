@@ -11,9 +11,13 @@ import { MultiheadSelfAttention } from './attention.ts';
 import { scalarEmbedding, type ScalarEmbeddingKind } from './embedding.ts';
 import * as F from './functional.ts';
 
-/** The largest group count <= maxGroups that divides channels. */
+/**
+ * The GroupNorm group count for a width: the largest divisor of channels that is <= maxGroups and
+ * leaves at least 2 channels per group (32 for the usual 64, 128, ... widths). One channel per group
+ * would cancel the per-channel embedding a ResBlock adds just before its second norm.
+ */
 export function groupsFor(channels: number, maxGroups = 32): number {
-  for (let g = Math.min(maxGroups, channels); g > 1; g--) if (channels % g === 0) return g;
+  for (let g = Math.min(maxGroups, Math.floor(channels / 2)); g > 1; g--) if (channels % g === 0) return g;
   return 1;
 }
 
