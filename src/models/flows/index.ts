@@ -20,4 +20,5 @@ export { rationalQuadraticSpline, type SplineParams, type SplineOptions } from '
 export { SplineCoupling, type SplineCouplingOptions } from './bijectors/spline-coupling.ts';
 export { Invert } from './bijectors/invert.ts';
 export { Flatten } from './bijectors/flatten.ts';
-export { flowInstance, buildNice, buildRealNVP, buildGlow, buildNsf, buildPlanar, niceFamily, realnvpFamily, glowFamily, nsfFamily, planarFamily, type FlowConfig } from './models.ts';
+export { flowInstance, buildNice, buildRealNVP, buildGlow, buildNsf, buildPlanar, buildCnf, niceFamily, realnvpFamily, glowFamily, nsfFamily, planarFamily, cnfFamily, type FlowConfig } from './models.ts';
+export { CNF, type CNFOptions, type VectorFieldNet } from './bijectors/cnf.ts';

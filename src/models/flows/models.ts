@@ -25,6 +25,7 @@ import { Planar } from './bijectors/planar.ts';
 import { LogitTransform, uniformDequantize } from './bijectors/logit.ts';
 import { SplineCoupling } from './bijectors/spline-coupling.ts';
 import { Flatten } from './bijectors/flatten.ts';
+import { CNF } from './bijectors/cnf.ts';
 
 const LN2 = Math.log(2);
 
@@ -233,4 +234,28 @@ export const planarFamily = registerModel<FlowConfig>({
   trainDefaults: { ...twoD, lr: 5e-3 },
   defaultData: '8gaussians',
   create: (c, data) => buildPlanar(c, data),
+});
+
+/** Continuous flow (FFJORD-style) on 2D data: one CNF bijector, Hutchinson trace in training. */
+export function buildCnf(c: FlowConfig & { divergence: string; method: string; steps: number; rtol: number }, data: DataInfo): ModelInstance {
+  const D = dimOf(data);
+  const cnf = new CNF(D, undefined, {
+    hidden: new Array(c.depth).fill(c.hidden),
+    divergence: c.divergence === 'hutchinson' ? 'hutchinson' : 'exact',
+    method: c.method as 'dopri5' | 'rk4' | 'euler' | 'midpoint',
+    steps: c.steps,
+    rtol: c.rtol,
+    atol: c.rtol,
+  });
+  return flowInstance(new Flow(new StandardNormal([D]), [cnf]), data);
+}
+
+export const cnfFamily = registerModel<FlowConfig & { divergence: string; method: string; steps: number; rtol: number }>({
+  name: 'cnf',
+  description: 'Continuous normalizing flow (FFJORD): neural ODE, exact or Hutchinson trace, backprop through RK4/Dormand-Prince',
+  dataKinds: ['2d'],
+  defaultConfig: { layers: 1, hidden: 64, depth: 2, divergence: 'exact', method: 'rk4', steps: 8, rtol: 1e-4 },
+  trainDefaults: { lr: 3e-3, steps: 1000, batch: 256 },
+  defaultData: 'moons',
+  create: (c, data) => buildCnf(c, data),
 });
