@@ -82,7 +82,7 @@ test('init functions: fans, gains, xavier, kaiming, truncated normal, orthogonal
     init.zeros_(q);
     assert.ok(q.toFlatArray().every((v) => v === 0));
     // In place on a parameter that requires grad: runs without autograd.
-    const p = torch.zeros([3], { requiresGrad: true });
+    const p = torch.zeros([3]).requiresGrad_();
     init.normal_(p);
     assert.ok(p.isLeaf && p.requiresGrad);
   });
@@ -376,7 +376,7 @@ test('functional: losses against their formulas', () => {
     const a = torch.randn([7]), b = torch.randn([7]);
     assertClose(F.mseLoss(a, b), a.sub(b).square().mean().item(), { atol: 1e-6 }, 'mse');
     assertClose(F.l1Loss(a, b, 'sum'), a.sub(b).abs().sum().item(), { atol: 1e-5 }, 'l1');
-    assert.throws(() => F.mseLoss(a, b, 'avg' as F.Reduction), /reduction/);
+    assert.throws(() => F.mseLoss(a, b, 'avg' as nn.F.Reduction), /reduction/);
     const mu = torch.randn([5]), v = torch.rand([5]).add(0.1), xx = torch.randn([5]);
     const nll = v.log().add(xx.sub(mu).square().div(v)).mul(0.5);
     assertClose(F.gaussianNllLoss(mu, xx, v), nll.mean().item(), { atol: 1e-6 }, 'gaussian nll');

@@ -63,7 +63,7 @@ test('registration errors: bad names, name clashes, non-leaf parameters', () => 
   torch.scope(() => {
     assert.throws(() => m.registerParameter('a.b', torch.zeros([1])), /without '\.'/);
     assert.throws(() => m.registerBuffer('weight', torch.zeros([1])), /already registered as a parameter/);
-    const leaf = torch.ones([2], { requiresGrad: true });
+    const leaf = torch.ones([2]).requiresGrad_();
     assert.throws(() => m.registerParameter('w2', leaf.mul(2)), /not a leaf/);
   });
   m.dispose();
