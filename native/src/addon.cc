@@ -44,7 +44,7 @@ napi_value wrapTensor(napi_env env, EnvState* st, at::Tensor t) {
 
 napi_value wrapTensor(napi_env env, at::Tensor t) { return wrapTensor(env, state(env), std::move(t)); }
 
-static Slot* slotOfHandle(EnvState* st, double d) {
+Slot* slotOfHandle(EnvState* st, double d) {
   if (!(d >= 0) || d > 9007199254740991.0) return nullptr;
   auto h = static_cast<int64_t>(d);
   if (static_cast<double>(h) != d) return nullptr;

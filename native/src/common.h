@@ -50,6 +50,7 @@ napi_value wrapTensor(napi_env env, at::Tensor t);
 napi_value wrapTensor(napi_env env, EnvState* st, at::Tensor t);
 // The slot behind a handle, or nullptr when `v` is not a number that names a slot of this thread.
 Slot* slotOf(napi_env env, EnvState* st, napi_value v);
+Slot* slotOfHandle(EnvState* st, double handle);
 // The live tensor behind a handle; throws std::invalid_argument naming `what` otherwise.
 const at::Tensor& unwrapTensor(napi_env env, napi_value v, const char* what);
 void releaseSlot(EnvState* st, int64_t handle);

@@ -319,8 +319,8 @@ static uint32_t arrayLength(napi_env env, napi_value v, bool* isArray) {
   return n;
 }
 
-static const at::Tensor& tensorArg(napi_env env, const OpInfo* op, const ArgInfo& a, napi_value v, int index) {
-  Slot* slot = slotOf(env, state(env), v);
+static const at::Tensor& tensorArg(napi_env env, EnvState* st, const OpInfo* op, const ArgInfo& a, napi_value v, int index) {
+  Slot* slot = slotOf(env, st, v);
   if (!slot || !slot->live) {
     std::string where = op->name + ": argument '" + a.name + "'" + (index >= 0 ? "[" + std::to_string(index) + "]" : "");
     double d;
@@ -330,11 +330,14 @@ static const at::Tensor& tensorArg(napi_env env, const OpInfo* op, const ArgInfo
   return slot->t;
 }
 
-static c10::IValue convertArg(napi_env env, const OpInfo* op, const ArgInfo& a, napi_value v) {
+static c10::IValue convertArg(napi_env env, EnvState* st, const OpInfo* op, const ArgInfo& a, napi_value v) {
   if (a.kind == K_TENSOR) {
-    // The hot path: a tensor handle is a number.
+    // The hot path: a tensor handle is a number naming a live slot.
     double d;
-    if (napi_get_value_double(env, v, &d) == napi_ok) return tensorArg(env, op, a, v, -1);
+    if (napi_get_value_double(env, v, &d) == napi_ok) {
+      Slot* slot = slotOfHandle(st, d);
+      if (slot && slot->live) return slot->t;
+    }
   }
   napi_valuetype t;
   napi_typeof(env, v, &t);
@@ -348,7 +351,7 @@ static c10::IValue convertArg(napi_env env, const OpInfo* op, const ArgInfo& a, 
     throw ArgError(op->name + ": argument '" + a.name + "' cannot be null");
   }
   switch (a.kind) {
-    case K_TENSOR: return tensorArg(env, op, a, v, -1);
+    case K_TENSOR: return tensorArg(env, st, op, a, v, -1);
     case K_TENSOR_LIST: {
       bool isArr;
       uint32_t n = arrayLength(env, v, &isArr);
@@ -358,7 +361,7 @@ static c10::IValue convertArg(napi_env env, const OpInfo* op, const ArgInfo& a, 
       for (uint32_t i = 0; i < n; i++) {
         napi_value e;
         napi_get_element(env, v, i, &e);
-        ts.push_back(tensorArg(env, op, a, e, static_cast<int>(i)));
+        ts.push_back(tensorArg(env, st, op, a, e, static_cast<int>(i)));
       }
       return c10::IValue(c10::List<at::Tensor>(ts));
     }
@@ -373,7 +376,7 @@ static c10::IValue convertArg(napi_env env, const OpInfo* op, const ArgInfo& a, 
         napi_valuetype et;
         napi_typeof(env, e, &et);
         if (et == napi_null || et == napi_undefined) ts.push_back(c10::nullopt);
-        else ts.push_back(tensorArg(env, op, a, e, static_cast<int>(i)));
+        else ts.push_back(tensorArg(env, st, op, a, e, static_cast<int>(i)));
       }
       return c10::IValue(ts);
     }
@@ -620,7 +623,7 @@ static napi_value Call(napi_env env, napi_callback_info cbinfo) {
     napi_value undef;
     napi_get_undefined(env, &undef);
     for (size_t i = 0; i < op->args.size(); i++) {
-      stack.push_back(convertArg(env, op, op->args[i], i < given ? argv[i + 1] : undef));
+      stack.push_back(convertArg(env, st, op, op->args[i], i < given ? argv[i + 1] : undef));
     }
     op->handle.callBoxed(stack);
     napi_value result = undef;

@@ -7,7 +7,7 @@ import { N } from './native.ts';
 import { Tensor } from './tensor.ts';
 import { Generator } from './generator.ts';
 import { isDType } from './dtype.ts';
-import { currentContext, syncGradMode } from './scope.ts';
+import { currentContext, syncGradMode, type Context } from './scope.ts';
 import type { OpSpec, OverloadSpec, ArgSpec } from './ops.generated.ts';
 
 // Argument kinds, as numbered by scripts/gen-ops.mjs.
@@ -98,6 +98,20 @@ function signature(o: Resolved): string {
   return `${o.name}(${o.args.map(([n, k, f]) => `${f & 4 ? '*' : ''}${n}${f & 3 ? '?' : ''}: ${KIND_NAMES[k]}`).join(', ')})`;
 }
 
+interface CachedSpec extends OpSpec {
+  /** The overload the last call chose: tried first (most call sites repeat their argument types). */
+  _last?: Resolved;
+}
+
+/** Whether the last chosen overload fits again: positional-only calls, checked exactly. */
+function fastFits(o: Resolved, pos: unknown[], named: Record<string, unknown> | undefined): boolean {
+  if (named || pos.length > o.positional) return false;
+  const args = o.args;
+  for (let i = 0; i < pos.length; i++) if (!fits(args[i]![1], args[i]![2], pos[i])) return false;
+  for (let i = pos.length; i < args.length; i++) if ((args[i]![2] & 3) === 0) return false;
+  return true;
+}
+
 /** Picks the overload for these arguments; undefined when none fits. */
 function choose(overloads: Resolved[], pos: unknown[], named: Record<string, unknown> | undefined): Resolved | undefined {
   outer: for (const o of overloads) {
@@ -124,8 +138,8 @@ function choose(overloads: Resolved[], pos: unknown[], named: Record<string, unk
   return undefined;
 }
 
-function wrap(r: unknown): unknown {
-  return typeof r === 'number' ? new Tensor(r) : r === null ? null : r;
+function wrap(r: unknown, c: Context): unknown {
+  return typeof r === 'number' ? new Tensor(r, c) : r === null ? null : r;
 }
 
 /**
@@ -140,7 +154,13 @@ export function dispatch(spec: OpSpec, self: Tensor | undefined, args: unknown[]
     named = args[n - 1] as Record<string, unknown>;
     n--;
   }
-  const pos: unknown[] = self === undefined ? args.slice(0, n) : [self, ...args.slice(0, n)];
+  let pos: unknown[];
+  if (self === undefined) pos = n === args.length ? args : args.slice(0, n);
+  else {
+    pos = new Array(n + 1);
+    pos[0] = self;
+    for (let i = 0; i < n; i++) pos[i + 1] = args[i];
+  }
   let requiresGrad = false;
   if (named && 'requiresGrad' in named && !overloads.some((o) => o.byName.has('requiresGrad'))) {
     // PyTorch's factory keyword: applied to the result.
@@ -148,7 +168,7 @@ export function dispatch(spec: OpSpec, self: Tensor | undefined, args: unknown[]
     named = { ...named };
     delete named.requiresGrad;
   }
-  const o = choose(overloads, pos, named);
+  const o = (spec as CachedSpec)._last !== undefined && fastFits((spec as CachedSpec)._last!, pos, named) ? (spec as CachedSpec)._last : choose(overloads, pos, named);
   if (!o) {
     const label = spec.method && self ? `Tensor.${spec.method}` : `torch.${spec.ns === 'torch' ? '' : spec.ns + '.'}${spec.name}`;
     throw new TypeError(
@@ -156,6 +176,7 @@ export function dispatch(spec: OpSpec, self: Tensor | undefined, args: unknown[]
         `overloads:\n  ${overloads.map(signature).join('\n  ')}`,
     );
   }
+  (spec as CachedSpec)._last = o;
   const r = invoke(o, pos, named);
   if (requiresGrad && r instanceof Tensor) r.requiresGrad_(true);
   return r;
@@ -176,13 +197,13 @@ export function invoke(o: Resolved, pos: unknown[], named?: Record<string, unkno
   syncGradMode(c);
   const r = N.call.apply(null, native as [number, ...unknown[]]);
   const ret = o.ret;
-  if (ret === 't') return wrap(r);
-  if (ret === 'tt' || ret === 'tl') return (r as unknown[]).map(wrap);
+  if (ret === 't') return wrap(r, c);
+  if (ret === 'tt' || ret === 'tl') return (r as unknown[]).map((x) => wrap(x, c));
   if (ret.charCodeAt(0) === 97 /* a */) {
     const i = +ret.slice(1);
     const v = i < pos.length ? pos[i] : named?.[args[i]![0]];
     return Array.isArray(v) ? undefined : v;
   }
-  if (ret === 'x' && Array.isArray(r)) return r.map(wrap);
+  if (ret === 'x' && Array.isArray(r)) return r.map((x) => wrap(x, c));
   return r;
 }

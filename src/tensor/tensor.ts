@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import { N } from './native.ts';
 import { DTYPE_CODE, dtypeFromCode, typedArrayOf, checkDType, type DType, type TypedArrayFor } from './dtype.ts';
-import { currentContext, track, markKept, release, syncGradMode, type Owned, type Scope } from './scope.ts';
+import { currentContext, track, markKept, release, syncGradMode, type Owned, type Scope, type Context } from './scope.ts';
 import type { TensorOps } from './ops.generated.ts';
 
 export interface BackwardOptions {
@@ -37,9 +37,9 @@ export class Tensor implements Owned {
   _freed = false;
 
   /** @internal Use torch functions to make tensors. */
-  constructor(handle: number) {
+  constructor(handle: number, context: Context = currentContext()) {
     this._h = handle;
-    track(this, currentContext());
+    track(this, context);
   }
 
   // ---- metadata ----
