@@ -22,3 +22,5 @@ export { Invert } from './bijectors/invert.ts';
 export { Flatten } from './bijectors/flatten.ts';
 export { flowInstance, buildNice, buildRealNVP, buildGlow, buildNsf, buildPlanar, buildCnf, niceFamily, realnvpFamily, glowFamily, nsfFamily, planarFamily, cnfFamily, type FlowConfig } from './models.ts';
 export { CNF, type CNFOptions, type VectorFieldNet } from './bijectors/cnf.ts';
+export { energies, variationalFlow, fitVariational, type Energy, type VariationalOptions } from './variational.ts';
+export { fit, type FitOptions } from './fit.ts';
