@@ -1,0 +1,299 @@
+/**
+ * The Trainer every model family reuses. One optimizer step per iteration, each inside its own
+ * `torch.scope`; learning-rate warm-up and decay; gradient clipping; EMA; logging to metrics.jsonl;
+ * periodic samples and checkpoints; a loss curve at the end; exact resume; a clean stop on NaN/inf
+ * loss (the last good checkpoint is kept) and on an AbortSignal (SIGINT in the CLI), which saves a
+ * checkpoint first.
+ *
+ * Determinism: before step s the global RNG is seeded with deriveSeed(seed, 'step', s), and the batch
+ * of step s depends only on (seed, s) (see StepBatches). Checkpoints hold the weights, the optimizer
+ * state, the EMA and the step, so a run stopped anywhere and resumed from its last checkpoint ends
+ * with the same weights as an uninterrupted run.
+ */
+import { setImmediate as tick } from 'node:timers/promises';
+import { torch, type Tensor } from '../tensor/index.ts';
+import type { DataInfo, LossTerms, ModelInstance } from '../models/registry.ts';
+import { learningRate, type TrainConfig } from './config.ts';
+import { StepBatches } from './batches.ts';
+import { deriveSeed } from './seed.ts';
+import { RunDir, type MetricsRecord, type RunConfig } from './run.ts';
+import { createOptimizer, clipGradNorm, ModulesEMA, type NamedParams, type TrainOptimizer } from './optim.ts';
+import { loadModules, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint.ts';
+import { writeLossCurve, writeSamplePictures } from './pictures.ts';
+
+/** How a fit() ended. */
+export type TrainStatus = 'completed' | 'aborted' | 'nan' | 'stopped';
+
+export interface TrainResult {
+  status: TrainStatus;
+  /** Steps completed (the step the weights correspond to). */
+  step: number;
+  /** The newest checkpoint on disk after the run (null if none was written). */
+  checkpoint: string | null;
+  /** The last logged loss (NaN if nothing was logged). */
+  loss: number;
+  /** A sentence saying what happened, for people. */
+  message: string;
+  /** Pictures written (samples, loss curve). */
+  pictures: string[];
+}
+
+/** A log event: what the progress display shows. */
+export interface StepEvent {
+  step: number;
+  total: number;
+  record?: MetricsRecord;
+}
+
+export interface TrainerOptions {
+  run: RunDir;
+  config: RunConfig;
+  model: ModelInstance;
+  /** All training examples [N, ...] (the trainer reads, never frees them). */
+  data: Tensor;
+  /** Labels [N] when the data set has them. */
+  labels?: Tensor;
+  /** Held-out examples for sample pictures' reference (optional). */
+  reference?: Tensor;
+  /** Aborting saves a checkpoint at the current step and returns status 'aborted'. */
+  signal?: AbortSignal;
+  /** Called after every step (with the metrics record on log steps). */
+  onStep?: (e: StepEvent) => void;
+  /** Messages for people (resume, NaN stop, checkpoints). */
+  log?: (message: string) => void;
+  /** Write sample pictures and the loss curve (default true). */
+  pictures?: boolean;
+  /**
+   * Test hook: stop right after this many steps in total, without a final checkpoint, as if the
+   * process had been killed. Status 'stopped'.
+   */
+  stopAfter?: number;
+}
+
+/** Names each module's parameters `<module>.<param>`, each tensor once. */
+export function namedParameters(model: ModelInstance): NamedParams {
+  const out: NamedParams = [];
+  const seen = new Set<Tensor>();
+  for (const [mname, m] of Object.entries(model.modules)) {
+    for (const [n, p] of m.namedParameters()) {
+      if (seen.has(p) || !p.requiresGrad) continue;
+      seen.add(p);
+      out.push([`${mname}.${n}`, p]);
+    }
+  }
+  return out;
+}
+
+export class Trainer {
+  readonly run: RunDir;
+  readonly config: RunConfig;
+  readonly model: ModelInstance;
+  readonly train: TrainConfig;
+  readonly optimizer: TrainOptimizer;
+  readonly ema: ModulesEMA | null;
+  readonly params: NamedParams;
+  private readonly batches: StepBatches;
+  private readonly opts: TrainerOptions;
+  /** Steps completed so far. */
+  step = 0;
+
+  constructor(options: TrainerOptions) {
+    this.opts = options;
+    this.run = options.run;
+    this.config = options.config;
+    this.model = options.model;
+    this.train = options.config.train;
+    this.params = namedParameters(options.model);
+    if (this.params.length === 0) throw new Error(`model '${options.config.model}' has no trainable parameters`);
+    this.optimizer = createOptimizer(this.params, this.train);
+    this.ema = this.train.ema > 0 ? new ModulesEMA(this.model.modules, this.train.ema) : null;
+    this.batches = new StepBatches(options.data, this.train.batch, this.train.seed, options.labels);
+  }
+
+  private log(msg: string): void {
+    this.opts.log?.(msg);
+  }
+
+  /** Restores weights, optimizer, EMA and step from a checkpoint file. */
+  restore(path: string): void {
+    torch.scope(() => {
+      const c = loadTrainingCheckpoint(path);
+      if (c.seed !== this.train.seed) {
+        throw new Error(`${path} was written with seed ${c.seed}, this run has seed ${this.train.seed}; resume with the run's own config`);
+      }
+      loadModules(this.model.modules, c.model);
+      if (c.optim) this.optimizer.loadState(c.optim.tensors, c.optim.meta);
+      if (this.ema) {
+        if (c.ema) this.ema.loadState(c.ema, c.emaMeta);
+        else this.log(`${path} has no EMA weights: the EMA restarts from the current weights`);
+      }
+      this.step = c.step;
+    });
+  }
+
+  /** Writes a checkpoint for the current step and prunes old ones. Returns its path. */
+  saveCheckpoint(): string {
+    const path = this.run.checkpointPath(this.step);
+    saveTrainingCheckpoint(path, {
+      step: this.step,
+      seed: this.train.seed,
+      config: this.config,
+      modules: this.model.modules,
+      ema: this.ema?.stateTensors() ?? null,
+      emaMeta: this.ema?.stateMeta(),
+      optim: { tensors: this.optimizer.stateTensors(), meta: this.optimizer.stateMeta() },
+    });
+    this.run.pruneCheckpoints(this.train.keepCheckpoints);
+    return path;
+  }
+
+  /** Runs fn with the EMA weights loaded when the run has EMA (sampling, evaluation). */
+  withEvalWeights<T>(fn: () => T): T {
+    for (const m of Object.values(this.model.modules)) m.eval();
+    try {
+      return this.ema ? this.ema.withAverage(fn) : fn();
+    } finally {
+      for (const m of Object.values(this.model.modules)) m.train();
+    }
+  }
+
+  /** Writes the sample pictures for the current step; returns their paths. */
+  writeSamples(): string[] {
+    if (this.opts.pictures === false) return [];
+    return this.withEvalWeights(() =>
+      torch.noGrad(() =>
+        torch.scope(() => {
+          torch.manualSeed(deriveSeed(this.train.seed, 'sample', this.step));
+          return writeSamplePictures({
+            run: this.run,
+            step: this.step,
+            model: this.model,
+            data: this.config.data,
+            count: this.train.sampleCount,
+            reference: this.opts.reference ?? this.opts.data,
+          });
+        }),
+      ),
+    );
+  }
+
+  /** One optimizer step (the step-th, 0-based); returns the loss terms as numbers. */
+  private trainStep(step: number): Record<string, number> {
+    torch.manualSeed(deriveSeed(this.train.seed, 'step', step));
+    this.optimizer.lr = learningRate(this.train, step);
+    return torch.scope(() => {
+      const batch = this.batches.batch(step);
+      const terms: LossTerms = this.model.loss(batch, step);
+      const values: Record<string, number> = {};
+      for (const [k, t] of Object.entries(terms)) values[k] = t.numel() === 1 ? t.item() : t.mean().item();
+      if (!Number.isFinite(values.loss!)) return values;
+      terms.loss.backward();
+      const norm = clipGradNorm(this.params.map(([, p]) => p), this.train.clipGrad);
+      values.gradNorm = norm;
+      if (!Number.isFinite(norm)) {
+        this.optimizer.zeroGrad();
+        return values;
+      }
+      this.optimizer.step();
+      this.optimizer.zeroGrad();
+      this.ema?.update();
+      return values;
+    });
+  }
+
+  /**
+   * Trains from the current step to config.train.steps. With `resume`, first restores the newest
+   * checkpoint of the run folder (if any) and drops metrics lines after it.
+   */
+  async fit(options: { resume?: boolean } = {}): Promise<TrainResult> {
+    const c = this.train;
+    const pictures: string[] = [];
+    if (options.resume) {
+      const latest = this.run.latestCheckpoint();
+      if (latest) {
+        this.restore(latest);
+        this.run.truncateMetrics(this.step);
+        this.log(`resumed ${this.run.name} from ${latest} (step ${this.step}/${c.steps})`);
+      } else {
+        this.log(`no checkpoint in ${this.run.checkpointsDir}: starting ${this.run.name} from step 0`);
+      }
+    }
+    const t0 = performance.now();
+    let lastLogTime = t0;
+    let lastLogStep = this.step;
+    let lastLoss = NaN;
+    let sums: Record<string, number> = {};
+    let count = 0;
+    let lastSaved = this.run.checkpointSteps().includes(this.step) ? this.step : -1;
+    const save = (): string => {
+      const p = this.saveCheckpoint();
+      lastSaved = this.step;
+      return p;
+    };
+
+    while (this.step < c.steps) {
+      if (this.opts.signal?.aborted) {
+        const p = save();
+        const message = `interrupted at step ${this.step}/${c.steps}; saved ${p}; continue with --resume`;
+        this.log(message);
+        return { status: 'aborted', step: this.step, checkpoint: p, loss: lastLoss, message, pictures };
+      }
+      const values = this.trainStep(this.step);
+      if (!Number.isFinite(values.loss!) || !Number.isFinite(values.gradNorm ?? 0)) {
+        const what = !Number.isFinite(values.loss!) ? `loss became ${values.loss}` : `gradient norm became ${values.gradNorm}`;
+        const last = this.run.latestCheckpoint();
+        const message = `${what} at step ${this.step + 1}; stopped without updating the weights. ${
+          last ? `Last good checkpoint: ${last}` : 'No checkpoint was written before it'
+        } (lower --lr or set --config clipGrad=1 and resume).`;
+        this.log(message);
+        this.run.appendMetrics({ step: this.step + 1, loss: values.loss!, lr: this.optimizer.lr, itPerSec: 0, time: (performance.now() - t0) / 1000, nonFinite: 1 });
+        return { status: 'nan', step: this.step, checkpoint: last, loss: values.loss!, message, pictures };
+      }
+      this.step += 1;
+      for (const [k, v] of Object.entries(values)) sums[k] = (sums[k] ?? 0) + v;
+      count += 1;
+
+      let record: MetricsRecord | undefined;
+      if (this.step % c.logEvery === 0 || this.step === c.steps) {
+        const now = performance.now();
+        const itPerSec = ((this.step - lastLogStep) * 1000) / Math.max(1e-9, now - lastLogTime);
+        const means = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / count]));
+        record = { step: this.step, ...means, loss: means.loss!, lr: this.optimizer.lr, itPerSec, time: (now - t0) / 1000 };
+        this.run.appendMetrics(record);
+        lastLoss = record.loss;
+        lastLogTime = now;
+        lastLogStep = this.step;
+        sums = {};
+        count = 0;
+      }
+      this.opts.onStep?.({ step: this.step, total: c.steps, record });
+
+      if (this.opts.stopAfter !== undefined && this.step >= this.opts.stopAfter && this.step < c.steps) {
+        const message = `stopped after step ${this.step} (stopAfter) without a final checkpoint`;
+        return { status: 'stopped', step: this.step, checkpoint: this.run.latestCheckpoint(), loss: lastLoss, message, pictures };
+      }
+      if (c.ckptEvery > 0 && this.step % c.ckptEvery === 0 && this.step < c.steps) save();
+      if (c.sampleEvery > 0 && this.step % c.sampleEvery === 0 && this.step < c.steps) pictures.push(...this.writeSamples());
+      // Let signal handlers (SIGINT) and other callbacks run between steps.
+      await tick();
+    }
+
+    const ckpt = lastSaved === this.step ? this.run.checkpointPath(this.step) : save();
+    pictures.push(...this.writeSamples());
+    if (this.opts.pictures !== false) {
+      const curve = writeLossCurve(this.run);
+      if (curve) pictures.push(curve);
+    }
+    const message = `trained ${this.run.name} for ${this.step} steps; final loss ${Number.isFinite(lastLoss) ? lastLoss.toFixed(4) : lastLoss}; checkpoint ${ckpt}`;
+    return { status: 'completed', step: this.step, checkpoint: ckpt, loss: lastLoss, message, pictures };
+  }
+
+  /** Frees the optimizer state, EMA and batch cache (not the model or the data). */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.ema?.dispose();
+    this.batches.dispose();
+  }
+}
+
+export type { DataInfo };
