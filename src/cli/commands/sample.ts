@@ -1,0 +1,64 @@
+/** `genlab sample <run>`: draws samples from a trained run (EMA weights when it has them). */
+import { join } from 'node:path';
+import type { Command } from '../command.ts';
+import { UsageError } from '../args.ts';
+import { torch } from '../../tensor/index.ts';
+import { saveSafetensors } from '../../io/safetensors.ts';
+import { openRun, writeSamplePictures, deriveSeed } from '../../train/index.ts';
+
+export const sampleCommand: Command = {
+  name: 'sample',
+  summary: 'Draw samples from a trained run (a PNG picture, or a .safetensors tensor)',
+  usage: '<run> [--n N] [--out file.png|file.safetensors] [flags]',
+  flags: {
+    n: { type: 'int', help: 'number of samples (default: 64 images or 2000 points)' },
+    out: { type: 'string', help: 'output file: .png (grid / scatter) or .safetensors (default runs/<run>/samples/sample-<step>-seed<seed>.png)' },
+    temperature: { type: 'float', default: 1, help: 'scale of the base noise' },
+    steps: { type: 'int', help: 'sampler steps (families that have a sampler)' },
+    seed: { type: 'int', default: 0, help: 'sampling seed' },
+    root: { type: 'string', default: 'runs', help: 'folder of runs (when <run> is a name)' },
+    checkpoint: { type: 'string', help: 'checkpoint file (default: the newest)' },
+    'no-ema': { type: 'bool', help: 'use the raw weights even when the run has EMA weights' },
+  },
+  async run(positional, flags): Promise<number> {
+    const name = positional[0];
+    if (!name) throw new UsageError('give the run: genlab sample <run-folder-or-name>');
+    const opened = openRun(name, { root: flags.root as string, checkpoint: flags.checkpoint as string | undefined, ema: !flags['no-ema'] });
+    try {
+      const kind = opened.config.data.kind;
+      const n = (flags.n as number | undefined) ?? (kind === 'image' ? 64 : 2000);
+      if (!(n >= 1)) throw new UsageError(`--n must be >= 1, got ${n}`);
+      const seed = flags.seed as number;
+      const sampleOptions = { temperature: flags.temperature as number, ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}) };
+      const out = (flags.out as string | undefined) ?? join(opened.run.samplesDir, `sample-${opened.step}-seed${seed}.png`);
+      torch.manualSeed(deriveSeed(seed, 'sample', opened.step));
+      if (out.endsWith('.safetensors')) {
+        torch.noGrad(() =>
+          torch.scope(() => {
+            const x = opened.model.sample(n, sampleOptions);
+            saveSafetensors(out, { samples: x.contiguous() }, { run: opened.run.dir, step: String(opened.step), seed: String(seed) });
+          }),
+        );
+        console.log(`wrote ${n} samples [${[n, ...opened.config.data.shape].join(', ')}] to ${out}`);
+      } else if (out.endsWith('.png')) {
+        const paths = writeSamplePictures({
+          run: opened.run,
+          step: opened.step,
+          model: opened.model,
+          data: opened.config.data,
+          count: n,
+          sampleOptions,
+          path: out,
+          densityPath: out.replace(/\.png$/, '-density.png'),
+        });
+        console.log(`sampled ${n} from ${opened.run.name} (step ${opened.step}${opened.ema ? ', EMA weights' : ''})`);
+        for (const p of paths) console.log(`  ${p}`);
+      } else {
+        throw new UsageError(`--out must end in .png or .safetensors, got '${out}'`);
+      }
+      return 0;
+    } finally {
+      opened.dispose();
+    }
+  },
+};
