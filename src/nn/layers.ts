@@ -115,18 +115,23 @@ export class ConvTranspose2d extends Module {
 /** A lookup table of numEmbeddings vectors (int64 indices -> [..., dim]); init N(0, 1), paddingIdx row zero. */
 export class Embedding extends Module {
   weight: Tensor;
+  /** The padding row (normalized to 0..numEmbeddings-1), or undefined. */
+  readonly paddingIdx: number | undefined;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, readonly options: FactoryOptions & { paddingIdx?: number } = {}) {
     super();
+    const p = options.paddingIdx;
+    if (p !== undefined && (p >= numEmbeddings || p < -numEmbeddings)) throw new RangeError(`Embedding: paddingIdx ${p} out of range for ${numEmbeddings} embeddings`);
+    this.paddingIdx = p === undefined ? undefined : p < 0 ? p + numEmbeddings : p;
     this.weight = this.registerParameter('weight', empty([numEmbeddings, embeddingDim], options));
     this.resetParameters();
   }
   resetParameters(): void {
     init.normal_(this.weight);
-    const p = this.options.paddingIdx;
-    if (p !== undefined) torch.noGrad(() => this.weight.select(0, p < 0 ? p + this.numEmbeddings : p).zero_());
+    const p = this.paddingIdx;
+    if (p !== undefined) torch.noGrad(() => this.weight.select(0, p).zero_());
   }
   forward(indices: Tensor): Tensor {
-    return F.embedding(indices, this.weight, { paddingIdx: this.options.paddingIdx });
+    return F.embedding(indices, this.weight, { paddingIdx: this.paddingIdx });
   }
   override extraRepr(): string {
     return `${this.numEmbeddings}, ${this.embeddingDim}`;

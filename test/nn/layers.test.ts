@@ -415,3 +415,21 @@ test('functional: gumbelSoftmax (soft, hard straight-through, sample frequencies
     assertClose(F.normalize(torch.tensor([[3.0, 4.0]])), [0.6, 0.8], { atol: 1e-6 });
   });
 });
+
+test('Embedding: lookup rows, negative paddingIdx, no gradient into the padding row', () => {
+  torch.manualSeed(11);
+  const e = new nn.Embedding(5, 3, { paddingIdx: -1 });
+  assert.equal(e.paddingIdx, 4);
+  torch.scope(() => {
+    assert.deepEqual(e.weight.select(0, 4).toFlatArray(), [0, 0, 0]);
+    const idx = torch.tensor([[1, 4], [4, 0]], { dtype: 'int64' });
+    const y = e.forward(idx);
+    assertClose(y.select(0, 0).select(0, 0), e.weight.select(0, 1), { atol: 0 });
+    y.sum().backward();
+    const g = e.weight.grad!;
+    assert.deepEqual(g.select(0, 4).toFlatArray(), [0, 0, 0], 'padding row gets no gradient');
+    assert.deepEqual(g.select(0, 1).toFlatArray(), [1, 1, 1]);
+  });
+  assert.throws(() => new nn.Embedding(5, 3, { paddingIdx: 5 }), /out of range/);
+  e.dispose();
+});
