@@ -122,7 +122,7 @@ function makeFrame(o: FrameOptions): Frame {
   const f: Frame = { canvas, left, top, width, height, px, py };
   if (o.title) canvas.text(o.width / 2, 6, o.title, BLACK, { align: 'center' });
   if (axes) {
-    const xt = niceTicks(x0, x1, Math.max(2, Math.floor(width / 80)));
+    const xt = niceTicks(x0, x1, Math.max(3, Math.floor(width / 80)));
     const xstep = xt.length > 1 ? xt[1]! - xt[0]! : 0;
     for (const v of xt) {
       const x = Math.round(px(v));
