@@ -102,7 +102,7 @@ export const trainCommand: Command = {
     ema: { type: 'float', help: 'EMA decay of the weights (0 = off)' },
     out: { type: 'string', default: 'runs', help: 'folder of runs' },
     name: { type: 'string', help: 'run name (default <model>-<data>)' },
-    resume: { type: 'bool', help: 'continue the run --name from its newest checkpoint' },
+    resume: { type: 'bool', help: 'continue the run --name from its newest checkpoint (--steps may extend it; that changes the lr schedule)' },
     'log-every': { type: 'int', help: `log every N steps (default ${DEFAULT_TRAIN_CONFIG.logEvery})` },
     'sample-every': { type: 'int', help: 'write sample pictures every N steps (default: at the end)' },
     'ckpt-every': { type: 'int', help: 'write a checkpoint every N steps (default: at the end)' },
@@ -160,9 +160,8 @@ export const trainCommand: Command = {
       console.log(`run folder: ${r.run.dir}`);
       for (const p of r.pictures) console.log(`  ${p}`);
       if (Number.isFinite(r.loss)) console.log(`final loss ${formatLoss(r.loss)}`);
-    } else {
-      console.error(`genlab train: ${r.message}`);
     }
+    // Otherwise (NaN stop, interrupt) the trainer has already said what happened on stderr.
     return exitCodeOf(r);
   },
 };
