@@ -70,7 +70,7 @@ const table = [
 const md = `# Engine benchmark
 
 Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: libtorch ${info.torchVersion} (genlab) and Debian's
-python3-torch (PyTorch), ${threads} intra-op thread(s) each, BLAS threads 1, best of ${reps} interleaved runs, on this
+python3-torch (PyTorch), ${threads} intra-op thread(s) each, BLAS threads 1, CPU time of the process, best of ${reps} interleaved runs, on this
 machine (${(await import('node:os')).cpus()[0]?.model ?? 'cpu'}, ${(await import('node:os')).cpus().length} cores).
 Ratios below 1 mean genlab is faster. TF.js and jax-js were not run here (tfjs-node cannot install offline; see the
 engine issue for their numbers on this machine).

@@ -147,7 +147,7 @@ for (const op of OPS) {
   else if (op.startsWith('special_')) { ns = 'special'; fname = camel(op.slice(8)); }
   const sigs = (skipSelf) => {
     const out = new Set();
-    for (const [, args, ret] of entries) {
+    for (const [full, args, ret] of entries) {
       if (skipSelf && !(args[0]?.[0] === 'self' && args[0][1] === 0)) continue;
       const params = [];
       const opts = [];
@@ -158,15 +158,24 @@ for (const op of OPS) {
         if (flags & 4) opts.push(`${name}?: ${t}`);
         else params.push({ name, t, opt: (flags & 3) !== 0 });
       }
+      // Factories take PyTorch's requires_grad keyword (applied to the result by the dispatcher).
+      if (ret === 't' && args.some((a) => a[0] === 'dtype' && a[2] & 4) && args.some((a) => a[0] === 'device')) opts.push('requiresGrad?: boolean');
+      let r = ret.startsWith('a') ? (skipSelf && ret === 'a0' ? 'this' : 'Tensor') : ret === 'tt' ? `[${Array(N.opInfo(N.lookupOps([full])[0]).returns.length).fill('Tensor').join(', ')}]` : RET_TS[ret];
+      if (ret.startsWith('a') && args[+ret.slice(1)]?.[1] === 1) r = 'void';
       // TypeScript needs optional parameters last; a required one after an optional one makes all before it required.
       let lastReq = -1;
       params.forEach((p, i) => { if (!p.opt) lastReq = i; });
+      // Form 1: every positional parameter, then an options object naming any optional one.
       const named = params.filter((p) => p.opt).map((p) => `${p.name}?: ${p.t}`).concat(opts);
       const ps = params.map((p, i) => `${p.name}${p.opt && i > lastReq ? '?' : ''}: ${p.t}${p.opt && i <= lastReq ? ' | undefined' : ''}`);
       if (named.length) ps.push(`options?: { ${named.join('; ')} }`);
-      let r = ret.startsWith('a') ? (skipSelf && ret === 'a0' ? 'this' : 'Tensor') : ret === 'tt' ? `[${Array(N.opInfo(N.lookupOps([entries.find((e) => e[2] === ret)[0]])[0]).returns.length).fill('Tensor').join(', ')}]` : RET_TS[ret];
-      if (ret.startsWith('a') && args[+ret.slice(1)]?.[1] === 1) r = 'void';
       out.add(`(${ps.join(', ')}): ${r}`);
+      // Form 2: the first k parameters, then an options object for the rest (x.sum(1, { keepdim: true })).
+      for (let k = lastReq + 1; k < params.length; k++) {
+        const ps2 = params.slice(0, k).map((p, i) => `${p.name}${p.opt && i >= k - 1 && i > lastReq ? '?' : ''}: ${p.t}${p.opt && !(i >= k - 1 && i > lastReq) ? ' | undefined' : ''}`);
+        ps2.push(`options?: { ${params.slice(k).map((p) => `${p.name}?: ${p.t}`).concat(opts).join('; ')} }`);
+        out.add(`(${ps2.join(', ')}): ${r}`);
+      }
     }
     return [...out];
   };

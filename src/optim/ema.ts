@@ -38,7 +38,8 @@ export class EMA {
     if (!(this.decay >= 0 && this.decay <= 1)) throw new RangeError(`EMA: decay must be in [0, 1], got ${this.decay}`);
     const tracked = this.tracked(model);
     this.names = tracked.map(([n]) => n);
-    this.shadow = torch.noGrad(() => tracked.map(([, t]) => t.detach().clone().keep()));
+    // In its own scope: the detach() views are temporaries; only the kept clones leave it.
+    this.shadow = torch.scope(() => torch.noGrad(() => tracked.map(([, t]) => t.detach().clone().keep())));
   }
 
   private tracked(model: Module): [string, Tensor][] {

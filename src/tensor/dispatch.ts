@@ -25,6 +25,7 @@ interface Resolved {
   id: number; // -1: not in this libtorch
   positional: number; // count of non-keyword-only arguments
   byName: Map<string, number>;
+  fn?: (pos: unknown[], named: Record<string, unknown> | undefined) => unknown;
 }
 
 const resolvedCache = new WeakMap<OverloadSpec[], Resolved[]>();
@@ -73,16 +74,6 @@ function fits(kind: number, flags: number, v: unknown): boolean {
     case K_LAYOUT: case K_MEMFMT: case K_DEVICE: case K_STRING: return typeof v === 'string';
     case K_GENERATOR: return v instanceof Generator;
     default: return false;
-  }
-}
-
-function toNative(kind: number, v: unknown): unknown {
-  if (v === undefined || v === null) return v;
-  switch (kind) {
-    case K_TENSOR: return (v as Tensor)._h;
-    case K_TENSOR_LIST: case K_OPT_TENSOR_LIST: return (v as (Tensor | null)[]).map((t) => (t ? t._h : null));
-    case K_GENERATOR: return (v as Generator)._g;
-    default: return v;
   }
 }
 
@@ -182,28 +173,43 @@ export function dispatch(spec: OpSpec, self: Tensor | undefined, args: unknown[]
   return r;
 }
 
+/**
+ * Builds the caller of one overload: a small function specialized to its arguments (no per-call
+ * arrays, loops or switches), compiled once with `new Function`. Only this module's own values and
+ * the schema's argument names (identifiers, quoted) go into the source.
+ */
+function compileInvoker(o: Resolved): (pos: unknown[], named: Record<string, unknown> | undefined) => unknown {
+  const lines: string[] = [];
+  const argNames: string[] = [];
+  o.args.forEach(([name, kind], i) => {
+    const v = `v${i}`;
+    lines.push(`let ${v} = n > ${i} ? pos[${i}] : undefined; if (${v} === undefined && named !== undefined) ${v} = named[${JSON.stringify(name)}];`);
+    if (kind === K_TENSOR) lines.push(`if (${v} != null) ${v} = ${v}._h;`);
+    else if (kind === K_TENSOR_LIST || kind === K_OPT_TENSOR_LIST) lines.push(`if (${v} != null) ${v} = ${v}.map(handleOf);`);
+    else if (kind === K_GENERATOR) lines.push(`if (${v} != null) ${v} = ${v}._g;`);
+    argNames.push(v);
+  });
+  // Trailing arguments left undefined need not be passed: the native side fills defaults.
+  const call = `N.call(${o.id}${argNames.map((a) => `, ${a}`).join('')})`;
+  const ret = o.ret;
+  let tail: string;
+  if (ret === 't') tail = `const r = ${call}; return typeof r === 'number' ? new Tensor(r, c) : null;`;
+  else if (ret === 'tt' || ret === 'tl' || ret === 'x') tail = `const r = ${call}; return Array.isArray(r) ? r.map((x) => wrap(x, c)) : r;`;
+  else if (ret.charCodeAt(0) === 97 /* a */) {
+    const i = +ret.slice(1);
+    const kind = o.args[i]?.[1];
+    tail = `${call}; return ${kind === K_TENSOR ? `(n > ${i} && pos[${i}] !== undefined ? pos[${i}] : named[${JSON.stringify(o.args[i]?.[0])}])` : 'undefined'};`;
+  } else tail = `return ${call};`;
+  const src = `return function invoke_${o.name.replace(/\W/g, '_')}(pos, named) {\n const n = pos.length;\n ${lines.join('\n ')}\n const c = currentContext(); syncGradMode(c);\n ${tail}\n};`;
+  return new Function('N', 'Tensor', 'wrap', 'handleOf', 'currentContext', 'syncGradMode', src)(
+    N, Tensor, wrap, handleOf, currentContext, syncGradMode,
+  ) as (pos: unknown[], named: Record<string, unknown> | undefined) => unknown;
+}
+
+const handleOf = (t: Tensor | null | undefined): number | null => (t ? t._h : null);
+
 export function invoke(o: Resolved, pos: unknown[], named?: Record<string, unknown>): unknown {
   if (o.id < 0) throw new Error(`${o.name} is not available in this libtorch (${N.buildInfo().torchVersion})`);
-  const args = o.args;
-  const nargs = named ? args.length : pos.length;
-  const native: unknown[] = new Array(nargs + 1);
-  native[0] = o.id;
-  for (let i = 0; i < nargs; i++) {
-    const a = args[i]!;
-    const v = i < pos.length && pos[i] !== undefined ? pos[i] : named ? named[a[0]] : undefined;
-    native[i + 1] = toNative(a[1], v);
-  }
-  const c = currentContext();
-  syncGradMode(c);
-  const r = N.call.apply(null, native as [number, ...unknown[]]);
-  const ret = o.ret;
-  if (ret === 't') return wrap(r, c);
-  if (ret === 'tt' || ret === 'tl') return (r as unknown[]).map((x) => wrap(x, c));
-  if (ret.charCodeAt(0) === 97 /* a */) {
-    const i = +ret.slice(1);
-    const v = i < pos.length ? pos[i] : named?.[args[i]![0]];
-    return Array.isArray(v) ? undefined : v;
-  }
-  if (ret === 'x' && Array.isArray(r)) return r.map((x) => wrap(x, c));
-  return r;
+  if (!o.fn) o.fn = compileInvoker(o);
+  return o.fn(pos, named);
 }

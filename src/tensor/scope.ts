@@ -112,7 +112,7 @@ function endScope(s: Scope, result: unknown): void {
     free.push(t._h);
   }
   s.tensors.length = 0;
-  if (free.length) N.disposeArray(free);
+  if (free.length) N.disposeArray(free.reverse());
 }
 
 /**
