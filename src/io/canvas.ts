@@ -3,7 +3,7 @@
  * anti-aliased lines and dots, bitmap-font text, blitting, PNG output. Coordinates are pixels with
  * (0, 0) at the top-left; a pixel (x, y) covers [x, x+1) x [y, y+1), so its center is (x+0.5, y+0.5).
  */
-import { encodePng, savePng, type RawImage, toRgba } from './png.ts';
+import { encodePng, fromRgba, savePng, type RawImage, toRgba } from './png.ts';
 import { FONT, glyph, textWidth } from './font.ts';
 
 /** RGB or RGBA, components 0..255. */
@@ -248,18 +248,7 @@ export class Canvas {
    * opaque and R = G = B, RGB when opaque, RGBA otherwise.
    */
   toImage(): RawImage {
-    const d = this.data;
-    let opaque = true, gray = true;
-    for (let i = 0; i < d.length && (opaque || gray); i += 4) {
-      if (d[i + 3] !== 255) opaque = false;
-      if (d[i] !== d[i + 1] || d[i] !== d[i + 2]) gray = false;
-    }
-    const n = this.width * this.height;
-    if (!opaque) return { width: this.width, height: this.height, channels: 4, data: d.slice() };
-    const ch = gray ? 1 : 3;
-    const out = new Uint8Array(n * ch);
-    for (let p = 0; p < n; p++) for (let k = 0; k < ch; k++) out[p * ch + k] = d[p * 4 + k]!;
-    return { width: this.width, height: this.height, channels: ch, data: out };
+    return fromRgba(this.width, this.height, this.data);
   }
 
   /** PNG bytes of the canvas. */

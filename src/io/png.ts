@@ -20,6 +20,35 @@ export interface RawImage {
 const SIGNATURE = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]);
 const COLOR_TYPE: Record<Channels, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
 
+/** Bytes that are not a PNG this module reads (bad signature, truncated or corrupt chunks, unsupported format). */
+export class PngError extends Error {
+  override name = 'PngError';
+}
+
+/** What a PNG's IHDR chunk says. */
+export interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  /** 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA. */
+  colorType: number;
+  interlaced: boolean;
+}
+
+/** The IHDR fields of PNG bytes, read without decoding the image (nor checking CRCs). */
+export function pngHeader(png: Uint8Array): PngHeader {
+  const b = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
+  if (b.byteLength < 8 || !SIGNATURE.every((v, i) => b[i] === v)) throw new PngError('not a PNG (bad signature)');
+  if (b.byteLength < 29 || b.toString('latin1', 12, 16) !== 'IHDR') throw new PngError('not a PNG (IHDR missing)');
+  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20), bitDepth: b[24]!, colorType: b[25]!, interlaced: b[28] !== 0 };
+}
+
+/** Width and height of PNG bytes, from the IHDR chunk without decoding. */
+export function pngSize(png: Uint8Array): { width: number; height: number } {
+  const { width, height } = pngHeader(png);
+  return { width, height };
+}
+
 let crcTable: Uint32Array | null = null;
 /** CRC-32 (ISO 3309 / ITU-T V.42, as PNG and zlib use) of bytes, optionally continuing from `crc`. */
 export function crc32(bytes: Uint8Array, crc = 0): number {
@@ -121,11 +150,11 @@ export function savePng(path: string, img: RawImage): void {
 /**
  * Decodes PNG bytes to an 8-bit image (palette images become RGB or RGBA; 16-bit samples keep their
  * high byte; low bit depths are scaled to 0..255). Checks every chunk's CRC. Interlaced PNGs are
- * not supported.
+ * not supported. Throws PngError for bytes it cannot read.
  */
 export function decodePng(buf: Uint8Array): RawImage {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.byteLength < 8 || !SIGNATURE.every((v, i) => b[i] === v)) throw new Error('decodePng: not a PNG (bad signature)');
+  if (b.byteLength < 8 || !SIGNATURE.every((v, i) => b[i] === v)) throw new PngError('decodePng: not a PNG (bad signature)');
   let pos = 8;
   let width = 0, height = 0, depth = 0, colorType = -1, interlace = 0;
   let palette: Uint8Array | null = null;
@@ -133,13 +162,13 @@ export function decodePng(buf: Uint8Array): RawImage {
   const idat: Buffer[] = [];
   let ended = false;
   while (pos < b.byteLength) {
-    if (pos + 12 > b.byteLength) throw new Error('decodePng: truncated chunk');
+    if (pos + 12 > b.byteLength) throw new PngError('decodePng: truncated chunk');
     const len = b.readUInt32BE(pos);
     const type = b.toString('latin1', pos + 4, pos + 8);
-    if (pos + 12 + len > b.byteLength) throw new Error(`decodePng: truncated ${type} chunk`);
+    if (pos + 12 + len > b.byteLength) throw new PngError(`decodePng: truncated ${type} chunk`);
     const data = b.subarray(pos + 8, pos + 8 + len);
     const crc = b.readUInt32BE(pos + 8 + len);
-    if (crc32(b.subarray(pos + 4, pos + 8 + len)) !== crc) throw new Error(`decodePng: CRC mismatch in ${type} chunk`);
+    if (crc32(b.subarray(pos + 4, pos + 8 + len)) !== crc) throw new PngError(`decodePng: CRC mismatch in ${type} chunk`);
     pos += 12 + len;
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
@@ -155,17 +184,17 @@ export function decodePng(buf: Uint8Array): RawImage {
       break;
     }
   }
-  if (!ended) throw new Error('decodePng: missing IEND chunk');
-  if (colorType < 0) throw new Error('decodePng: missing IHDR chunk');
-  if (interlace) throw new Error('decodePng: interlaced PNGs are not supported');
+  if (!ended) throw new PngError('decodePng: missing IEND chunk');
+  if (colorType < 0) throw new PngError('decodePng: missing IHDR chunk');
+  if (interlace) throw new PngError('decodePng: interlaced PNGs are not supported');
   const samples = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colorType];
-  if (!samples) throw new Error(`decodePng: bad color type ${colorType}`);
-  if (![1, 2, 4, 8, 16].includes(depth)) throw new Error(`decodePng: bad bit depth ${depth}`);
+  if (!samples) throw new PngError(`decodePng: bad color type ${colorType}`);
+  if (![1, 2, 4, 8, 16].includes(depth)) throw new PngError(`decodePng: bad bit depth ${depth}`);
   const bitsPerPixel = samples * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const stride = Math.ceil((width * bitsPerPixel) / 8);
   const raw = inflateSync(Buffer.concat(idat));
-  if (raw.byteLength < (stride + 1) * height) throw new Error('decodePng: image data too short');
+  if (raw.byteLength < (stride + 1) * height) throw new PngError('decodePng: image data too short');
   const unf = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     const f = raw[y * (stride + 1)]!;
@@ -183,7 +212,7 @@ export function decodePng(buf: Uint8Array): RawImage {
         case 2: v = x + up; break;
         case 3: v = x + ((a + up) >> 1); break;
         case 4: v = x + paeth(a, up, c); break;
-        default: throw new Error(`decodePng: bad filter type ${f} on row ${y}`);
+        default: throw new PngError(`decodePng: bad filter type ${f} on row ${y}`);
       }
       unf[o + i] = v & 0xff;
     }
@@ -198,7 +227,7 @@ export function decodePng(buf: Uint8Array): RawImage {
     return colorType === 3 ? v : Math.round((v * 255) / ((1 << depth) - 1));
   };
   if (colorType === 3) {
-    if (!palette) throw new Error('decodePng: palette image without PLTE');
+    if (!palette) throw new PngError('decodePng: palette image without PLTE');
     const channels: Channels = trns ? 4 : 3;
     const out = new Uint8Array(width * height * channels);
     for (let y = 0; y < height; y++) {
@@ -240,4 +269,23 @@ export function toRgba(img: RawImage): Uint8Array {
     }
   }
   return out;
+}
+
+/**
+ * RGBA pixels (`width * height * 4` bytes) as an image with the fewest channels that hold them
+ * exactly: gray when every pixel is opaque and R = G = B, RGB when opaque, RGBA otherwise.
+ */
+export function fromRgba(width: number, height: number, rgba: Uint8Array): RawImage {
+  const n = width * height;
+  if (rgba.length !== n * 4) throw new RangeError(`fromRgba: RGBA data has ${rgba.length} bytes, a ${width}x${height} image needs ${n * 4}`);
+  let opaque = true, gray = true;
+  for (let i = 0; i < rgba.length && (opaque || gray); i += 4) {
+    if (rgba[i + 3] !== 255) opaque = false;
+    if (rgba[i] !== rgba[i + 1] || rgba[i] !== rgba[i + 2]) gray = false;
+  }
+  if (!opaque) return { width, height, channels: 4, data: rgba.slice() };
+  const ch = gray ? 1 : 3;
+  const out = new Uint8Array(n * ch);
+  for (let p = 0; p < n; p++) for (let k = 0; k < ch; k++) out[p * ch + k] = rgba[p * 4 + k]!;
+  return { width, height, channels: ch, data: out };
 }
