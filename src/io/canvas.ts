@@ -1,6 +1,6 @@
 /**
  * A small RGBA raster canvas in plain TypeScript for plots and image grids: fill, rectangles,
- * anti-aliased lines and dots, bitmap-font text, blitting, PNG output. Coordinates are pixels with
+ * anti-aliased lines, dots and circles, bitmap-font text, blitting, PNG output. Coordinates are pixels with
  * (0, 0) at the top-left; a pixel (x, y) covers [x, x+1) x [y, y+1), so its center is (x+0.5, y+0.5).
  */
 import { encodePng, fromRgba, savePng, type RawImage, toRgba } from './png.ts';
@@ -162,6 +162,20 @@ export class Canvas {
       for (let x = Math.floor(cx - r - 1); x <= Math.ceil(cx + r + 1); x++) {
         const d = Math.hypot(x + 0.5 - cx, y + 0.5 - cy);
         const cov = r + 0.5 - d;
+        if (cov > 0) this.blend(x, y, c, Math.min(1, cov));
+      }
+    }
+    return this;
+  }
+
+  /** An anti-aliased circle outline of `radius` centered at (cx, cy), `width` pixels wide. */
+  circle(cx: number, cy: number, radius: number, c: Color, width = 1): this {
+    if (!Number.isFinite(cx) || !Number.isFinite(cy)) return this;
+    const hw = width / 2;
+    const ro = radius + hw + 1;
+    for (let y = Math.floor(cy - ro); y <= Math.ceil(cy + ro); y++) {
+      for (let x = Math.floor(cx - ro); x <= Math.ceil(cx + ro); x++) {
+        const cov = hw + 0.5 - Math.abs(Math.hypot(x + 0.5 - cx, y + 0.5 - cy) - radius);
         if (cov > 0) this.blend(x, y, c, Math.min(1, cov));
       }
     }
