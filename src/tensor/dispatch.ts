@@ -89,14 +89,9 @@ function signature(o: Resolved): string {
   return `${o.name}(${o.args.map(([n, k, f]) => `${f & 4 ? '*' : ''}${n}${f & 3 ? '?' : ''}: ${KIND_NAMES[k]}`).join(', ')})`;
 }
 
-interface CachedSpec extends OpSpec {
-  /** The overload the last call chose: tried first (most call sites repeat their argument types). */
-  _last?: Resolved;
-}
-
 /** Whether the last chosen overload fits again: positional-only calls, checked exactly. */
-function fastFits(o: Resolved, pos: unknown[], named: Record<string, unknown> | undefined): boolean {
-  if (named || pos.length > o.positional) return false;
+function fastFits(o: Resolved, pos: unknown[]): boolean {
+  if (pos.length > o.positional) return false;
   const args = o.args;
   for (let i = 0; i < pos.length; i++) if (!fits(args[i]![1], args[i]![2], pos[i])) return false;
   for (let i = pos.length; i < args.length; i++) if ((args[i]![2] & 3) === 0) return false;
@@ -138,39 +133,67 @@ function wrap(r: unknown, c: Context): unknown {
  * torch.<fn>(...)); `label` names the call in errors.
  */
 export function dispatch(spec: OpSpec, self: Tensor | undefined, args: unknown[]): unknown {
-  const overloads = resolve(spec.overloads);
-  let named: Record<string, unknown> | undefined;
-  let n = args.length;
-  if (n > 0 && isPlainObject(args[n - 1])) {
-    named = args[n - 1] as Record<string, unknown>;
-    n--;
+  return callerOf(spec)(self, args);
+}
+
+const callers = new WeakMap<OpSpec, (self: Tensor | undefined, args: unknown[]) => unknown>();
+
+/** The caller of an operator (cached per spec): dispatch(spec, ...) without the lookup. */
+export function callerOf(spec: OpSpec): (self: Tensor | undefined, args: unknown[]) => unknown {
+  let f = callers.get(spec);
+  if (!f) {
+    f = makeCaller(spec);
+    callers.set(spec, f);
   }
-  let pos: unknown[];
-  if (self === undefined) pos = n === args.length ? args : args.slice(0, n);
-  else {
-    pos = new Array(n + 1);
-    pos[0] = self;
-    for (let i = 0; i < n; i++) pos[i + 1] = args[i];
-  }
-  let requiresGrad = false;
-  if (named && 'requiresGrad' in named && !overloads.some((o) => o.byName.has('requiresGrad'))) {
-    // PyTorch's factory keyword: applied to the result.
-    requiresGrad = !!named.requiresGrad;
-    named = { ...named };
-    delete named.requiresGrad;
-  }
-  const o = (spec as CachedSpec)._last !== undefined && fastFits((spec as CachedSpec)._last!, pos, named) ? (spec as CachedSpec)._last : choose(overloads, pos, named);
-  if (!o) {
-    const label = spec.method && self ? `Tensor.${spec.method}` : `torch.${spec.ns === 'torch' ? '' : spec.ns + '.'}${spec.name}`;
-    throw new TypeError(
-      `${label}: no overload takes (${pos.map(describeValue).join(', ')}${named ? `, ${describeValue(named)}` : ''}); ` +
-        `overloads:\n  ${overloads.map(signature).join('\n  ')}`,
-    );
-  }
-  (spec as CachedSpec)._last = o;
-  const r = invoke(o, pos, named);
-  if (requiresGrad && r instanceof Tensor) r.requiresGrad_(true);
-  return r;
+  return f;
+}
+
+/**
+ * Makes the function that calls one operator: it keeps the resolved overloads and the overload the
+ * last call chose in its closure (most call sites repeat their argument types), so the common call
+ * is a type check of the arguments and one compiled invoker.
+ */
+export function makeCaller(spec: OpSpec): (self: Tensor | undefined, args: unknown[]) => unknown {
+  let overloads: Resolved[] | null = null;
+  let last: Resolved | null = null;
+  return function call(self: Tensor | undefined, args: unknown[]): unknown {
+    if (overloads === null) overloads = resolve(spec.overloads);
+    let named: Record<string, unknown> | undefined;
+    let n = args.length;
+    if (n > 0) {
+      const l = args[n - 1];
+      if (typeof l === 'object' && l !== null && !(l instanceof Tensor) && !Array.isArray(l) && Object.getPrototypeOf(l) === Object.prototype) {
+        named = l as Record<string, unknown>;
+        n--;
+      }
+    }
+    let pos: unknown[];
+    if (self === undefined) pos = n === args.length ? args : args.slice(0, n);
+    else {
+      pos = new Array(n + 1);
+      pos[0] = self;
+      for (let i = 0; i < n; i++) pos[i + 1] = args[i];
+    }
+    let requiresGrad = false;
+    if (named !== undefined && 'requiresGrad' in named && !overloads.some((o) => o.byName.has('requiresGrad'))) {
+      // PyTorch's factory keyword: applied to the result.
+      requiresGrad = !!named.requiresGrad;
+      named = { ...named };
+      delete named.requiresGrad;
+    }
+    const o = last !== null && named === undefined && fastFits(last, pos) ? last : choose(overloads, pos, named);
+    if (!o) {
+      const label = spec.method && self ? `Tensor.${spec.method}` : `torch.${spec.ns === 'torch' ? '' : spec.ns + '.'}${spec.name}`;
+      throw new TypeError(
+        `${label}: no overload takes (${pos.map(describeValue).join(', ')}${named ? `, ${describeValue(named)}` : ''}); ` +
+          `overloads:\n  ${overloads.map(signature).join('\n  ')}`,
+      );
+    }
+    last = o;
+    const r = o.fn !== undefined ? o.fn(pos, named) : invoke(o, pos, named);
+    if (requiresGrad && r instanceof Tensor) r.requiresGrad_(true);
+    return r;
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { N } from './native.ts';
 import { Tensor, setToImpl } from './tensor.ts';
 import { OP_TABLE, type OpSpec, type OverloadSpec, type TorchOps, type LinalgOps, type SpecialOps } from './ops.generated.ts';
-import { dispatch } from './dispatch.ts';
+import { dispatch, makeCaller } from './dispatch.ts';
 
 const proto = Tensor.prototype as unknown as Record<string, unknown>;
 export const torchFns: Record<string, unknown> = {};
@@ -13,14 +13,15 @@ export const linalgFns: Record<string, unknown> = {};
 export const specialFns: Record<string, unknown> = {};
 
 for (const spec of Object.values(OP_TABLE)) {
+  const call = makeCaller(spec);
   const fn = function (...args: unknown[]) {
-    return dispatch(spec, undefined, args);
+    return call(undefined, args);
   };
   Object.defineProperty(fn, 'name', { value: spec.name });
   (spec.ns === 'torch' ? torchFns : spec.ns === 'linalg' ? linalgFns : specialFns)[spec.name] = fn;
   if (spec.method && !(spec.method in proto)) {
     const m = function (this: Tensor, ...args: unknown[]) {
-      return dispatch(spec, this, args);
+      return call(this, args);
     };
     Object.defineProperty(m, 'name', { value: spec.method });
     proto[spec.method] = m;

@@ -93,7 +93,8 @@ function collect(value: unknown, out: Set<Owned>, depth = 0): void {
 
 function endScope(s: Scope, result: unknown): void {
   const escaping = new Set<Owned>();
-  collect(result, escaping);
+  if (result !== undefined) collect(result, escaping);
+  const anyEscaping = escaping.size > 0;
   const free: number[] = [];
   const parent = s.parent;
   for (const t of s.tensors) {
@@ -102,7 +103,7 @@ function endScope(s: Scope, result: unknown): void {
       t._scope = null;
       continue;
     }
-    if (escaping.has(t)) {
+    if (anyEscaping && escaping.has(t)) {
       t._scope = parent;
       if (parent) parent.tensors.push(t);
       else finalizers.register(t, t._h, t);
