@@ -54,6 +54,11 @@ export function broadcastShapes(...shapes: number[][]): number[] {
   return out;
 }
 
+/** Sums x over its last k dimensions (an event of k dimensions); x itself when k = 0. */
+export function sumRightmost(x: Tensor, k: number): Tensor {
+  return k === 0 ? x : x.sum(Array.from({ length: k }, (_, i) => -1 - i));
+}
+
 /** Noise of shape `shape` from the standard normal, in the dtype of `like`. */
 export function standardNormalNoise(shape: number[], like: Tensor, options: SampleOptions = {}): Tensor {
   const dtype = like.dtype;

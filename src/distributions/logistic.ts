@@ -1,6 +1,6 @@
 /** The logistic distribution (NICE's prior: Dinh et al., 2014). */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { asTensor, broadcastShapes, openUniformNoise, type Distribution, type SampleOptions } from './distribution.ts';
+import { asTensor, broadcastShapes, openUniformNoise, sumRightmost, type Distribution, type SampleOptions } from './distribution.ts';
 
 /**
  * Logistic(loc, scale), elementwise: x = loc + scale (log u - log(1 - u)).
@@ -67,9 +67,7 @@ export class StandardLogistic implements Distribution {
     return torch.noGrad(() => this.rsample(sampleShape, options));
   }
   logProb(x: Tensor): Tensor {
-    const lp = x.softplus().add(x.neg().softplus()).neg();
-    const k = this.eventShape.length;
-    return k === 0 ? lp : lp.sum(Array.from({ length: k }, (_, i) => -1 - i));
+    return sumRightmost(x.softplus().add(x.neg().softplus()).neg(), this.eventShape.length);
   }
   entropy(): Tensor {
     const d = this.eventShape.reduce((a, b) => a * b, 1);

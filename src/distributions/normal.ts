@@ -1,6 +1,6 @@
 /** Gaussians: elementwise `Normal`, `DiagonalNormal` (event over the last dim) and `StandardNormal`. */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { asTensor, broadcastShapes, standardNormalNoise, LOG_2PI, type Distribution, type SampleOptions } from './distribution.ts';
+import { asTensor, broadcastShapes, standardNormalNoise, sumRightmost, LOG_2PI, type Distribution, type SampleOptions } from './distribution.ts';
 
 /**
  * Normal(loc, scale): independent Gaussians, one per element of the broadcast of loc and scale
@@ -130,11 +130,8 @@ export class StandardNormal implements Distribution {
     return torch.noGrad(() => this.rsample(sampleShape, options));
   }
   logProb(x: Tensor): Tensor {
-    const k = this.eventShape.length;
     const d = this.eventShape.reduce((a, b) => a * b, 1);
-    const sq = x.square().mul(-0.5);
-    const summed = k === 0 ? sq : sq.sum(Array.from({ length: k }, (_, i) => -1 - i));
-    return summed.sub(0.5 * LOG_2PI * d);
+    return sumRightmost(x.square().mul(-0.5), this.eventShape.length).sub(0.5 * LOG_2PI * d);
   }
   entropy(): Tensor {
     const d = this.eventShape.reduce((a, b) => a * b, 1);
