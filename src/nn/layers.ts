@@ -45,11 +45,7 @@ export class Linear extends Module {
   }
 }
 
-export interface Conv2dConfig extends FactoryOptions {
-  stride?: number | number[];
-  padding?: number | number[] | 'same' | 'valid';
-  dilation?: number | number[];
-  groups?: number;
+export interface Conv2dConfig extends FactoryOptions, F.Conv2dOptions {
   bias?: boolean;
 }
 
@@ -78,12 +74,7 @@ export class Conv2d extends Module {
   }
 }
 
-export interface ConvTranspose2dConfig extends FactoryOptions {
-  stride?: number | number[];
-  padding?: number | number[];
-  outputPadding?: number | number[];
-  dilation?: number | number[];
-  groups?: number;
+export interface ConvTranspose2dConfig extends FactoryOptions, F.ConvTranspose2dOptions {
   bias?: boolean;
 }
 
