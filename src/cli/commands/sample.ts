@@ -5,6 +5,7 @@ import { UsageError } from '../args.ts';
 import { torch } from '../../tensor/index.ts';
 import { saveSafetensors } from '../../io/safetensors.ts';
 import { openRun, writeSamplePictures, deriveSeed } from '../../train/index.ts';
+import { flowOf, flowTrajectory, temperatureGrids, writeTrajectory } from '../../models/flows/pictures.ts';
 
 export const sampleCommand: Command = {
   name: 'sample',
@@ -19,6 +20,8 @@ export const sampleCommand: Command = {
     root: { type: 'string', default: 'runs', help: 'folder of runs (when <run> is a name)' },
     checkpoint: { type: 'string', help: 'checkpoint file (default: the newest)' },
     'no-ema': { type: 'bool', help: 'use the raw weights even when the run has EMA weights' },
+    trajectory: { type: 'bool', help: '2D flows: write trajectory-<step>.gif and -strip.png, base samples moving through the layers (or a CNF\'s ODE)' },
+    temperatures: { type: 'string', help: 'images: one grid per temperature side by side, e.g. 0.5,0.7,1 (writes temperatures-<step>.png)' },
   },
   async run(positional, flags): Promise<number> {
     const name = positional[0];
@@ -32,6 +35,31 @@ export const sampleCommand: Command = {
       const sampleOptions = { temperature: flags.temperature as number, ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}) };
       const out = (flags.out as string | undefined) ?? join(opened.run.samplesDir, `sample-${opened.step}-seed${seed}.png`);
       torch.manualSeed(deriveSeed(seed, 'sample', opened.step));
+      if (flags.trajectory) {
+        const flow = flowOf(opened.model);
+        if (!flow || kind !== '2d') throw new UsageError(`--trajectory draws 2D flows; ${opened.run.name} is ${opened.config.model} on ${kind} data`);
+        const gif = (flags.out as string | undefined) ?? join(opened.run.samplesDir, `trajectory-${opened.step}.gif`);
+        if (!gif.endsWith('.gif')) throw new UsageError(`with --trajectory, --out must end in .gif, got '${gif}'`);
+        const paths = torch.scope(() => {
+          const { frames, labels } = flowTrajectory(flow, { n: Math.min(n, 2000), temperature: flags.temperature as number });
+          return writeTrajectory(frames, labels, gif, { stripPath: gif.replace(/\.gif$/, '-strip.png') });
+        });
+        console.log(`trajectory of ${Math.min(n, 2000)} base samples through ${opened.run.name} (step ${opened.step})`);
+        for (const p of paths) console.log(`  ${p}`);
+        return 0;
+      }
+      if (flags.temperatures !== undefined) {
+        if (kind !== 'image') throw new UsageError('--temperatures draws image grids; use --temperature for 2D runs');
+        const temps = String(flags.temperatures).split(',').map(Number);
+        if (temps.length === 0 || temps.some((t) => !(t > 0))) throw new UsageError(`--temperatures takes positive numbers, e.g. 0.5,0.7,1; got '${flags.temperatures}'`);
+        const png = (flags.out as string | undefined) ?? join(opened.run.samplesDir, `temperatures-${opened.step}.png`);
+        if (!png.endsWith('.png')) throw new UsageError(`with --temperatures, --out must end in .png, got '${png}'`);
+        const seedT = deriveSeed(seed, 'sample', opened.step);
+        temperatureGrids(opened.model, temps, { n: Math.min(n, 64), range: opened.config.data.range ?? [0, 1], seed: seedT }).savePng(png);
+        console.log(`sampled ${Math.min(n, 64)} per temperature (${temps.join(', ')}) from ${opened.run.name} (step ${opened.step})`);
+        console.log(`  ${png}`);
+        return 0;
+      }
       if (out.endsWith('.safetensors')) {
         torch.noGrad(() =>
           torch.scope(() => {

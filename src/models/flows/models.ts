@@ -39,6 +39,25 @@ export interface FlowConfig extends ModelConfig {
   depth: number;
 }
 
+/** Config of the multi-scale image flows (RealNVP, Glow): 2D data use FlowConfig's keys, images these. */
+export interface ImageFlowConfig extends FlowConfig {
+  /** Multi-scale levels (each: squeeze, couplings; half the channels factored out between levels). */
+  levels: number;
+  /** Couplings per scale (RealNVP: per mask type) or flow steps per level (Glow). */
+  imageLayers: number;
+  /** Channels of the couplings' 3x3-1x1-3x3 conv nets. */
+  imageHidden: number;
+}
+
+/** Image keys of a config, with the pre-`imageLayers` fallbacks so that older run folders still open. */
+function imageKeys(c: Partial<ImageFlowConfig> & FlowConfig, fallbackLayers: number, fallbackHidden: number) {
+  return {
+    levels: c.levels ?? 2,
+    imageLayers: c.imageLayers ?? fallbackLayers,
+    imageHidden: c.imageHidden ?? fallbackHidden,
+  };
+}
+
 const dimOf = (data: DataInfo) => data.shape.reduce((a, b) => a * b, 1);
 
 /** Wraps a Flow as a ModelInstance, with the image preprocessing when the data are images. */
@@ -110,24 +129,29 @@ export function buildNice(c: FlowConfig, data: DataInfo): ModelInstance {
   return flowInstance(flow, data);
 }
 
-/** RealNVP: affine couplings (tanh scale). 2D: alternating masks; images: multi-scale checkerboard/channel. */
-export function buildRealNVP(c: FlowConfig, data: DataInfo): ModelInstance {
+/**
+ * RealNVP: affine couplings (tanh scale). 2D: `layers` couplings with alternating masks. Images:
+ * `levels` scales, each `imageLayers` checkerboard couplings, a squeeze, `imageLayers` channel
+ * couplings; half the channels factored out after every scale but the last.
+ */
+export function buildRealNVP(c: FlowConfig & Partial<ImageFlowConfig>, data: DataInfo): ModelInstance {
   const D = dimOf(data);
   if (data.kind !== 'image') {
     const body: Bijector[] = [];
     for (let i = 0; i < c.layers; i++) body.push(new AffineCoupling(alternatingMask(D, (i % 2) as 0 | 1), mlp(D, 2 * D, c)));
     return flowInstance(new Flow(new StandardNormal([D]), body), data);
   }
+  const ic = imageKeys(c, Math.min(c.layers, 3), Math.min(c.hidden, 32));
   const [C, H, W] = data.shape as [number, number, number];
   const levels: Bijector[][] = [];
   let shape = [C, H, W];
-  for (let l = 0; l < 2; l++) {
+  for (let l = 0; l < ic.levels; l++) {
     const level: Bijector[] = [];
     const [c0, h0, w0] = shape as [number, number, number];
-    for (let i = 0; i < c.layers; i++) level.push(new AffineCoupling(checkerboardMask(c0, h0, w0, (i % 2) as 0 | 1), new ConvNet(c0, 2 * c0, { hidden: c.hidden })));
+    for (let i = 0; i < ic.imageLayers; i++) level.push(new AffineCoupling(checkerboardMask(c0, h0, w0, (i % 2) as 0 | 1), new ConvNet(c0, 2 * c0, { hidden: ic.imageHidden })));
     level.push(new Squeeze());
     const [c1, h1, w1] = [c0 * 4, h0 / 2, w0 / 2];
-    for (let i = 0; i < c.layers; i++) level.push(new AffineCoupling(channelMask(c1, h1, w1, (i % 2) as 0 | 1), new ConvNet(c1, 2 * c1, { hidden: c.hidden })));
+    for (let i = 0; i < ic.imageLayers; i++) level.push(new AffineCoupling(channelMask(c1, h1, w1, (i % 2) as 0 | 1), new ConvNet(c1, 2 * c1, { hidden: ic.imageHidden })));
     levels.push(level);
     shape = [c1 - Math.floor(c1 / 2), h1, w1];
   }
@@ -135,8 +159,12 @@ export function buildRealNVP(c: FlowConfig, data: DataInfo): ModelInstance {
   return flowInstance(flow, data);
 }
 
-/** Glow steps: actnorm, LU 1x1 conv, affine coupling with sigmoid scale. 2D: MLP couplings; images: 2 levels. */
-export function buildGlow(c: FlowConfig, data: DataInfo): ModelInstance {
+/**
+ * Glow steps: actnorm, LU 1x1 conv, affine coupling with sigmoid scale. 2D: `layers` steps with MLP
+ * couplings. Images: `levels` levels, each a squeeze and `imageLayers` steps with conv-net couplings
+ * of `imageHidden` channels; half the channels factored out after every level but the last.
+ */
+export function buildGlow(c: FlowConfig & Partial<ImageFlowConfig>, data: DataInfo): ModelInstance {
   const D = dimOf(data);
   if (data.kind !== 'image') {
     const body: Bijector[] = [];
@@ -145,15 +173,16 @@ export function buildGlow(c: FlowConfig, data: DataInfo): ModelInstance {
     }
     return flowInstance(new Flow(new StandardNormal([D]), body), data);
   }
+  const ic = imageKeys(c, c.layers, Math.min(c.hidden, 32));
   const [C, H, W] = data.shape as [number, number, number];
   const levels: Bijector[][] = [];
   let shape = [C, H, W];
-  for (let l = 0; l < 2; l++) {
+  for (let l = 0; l < ic.levels; l++) {
     const [c0, h0, w0] = shape as [number, number, number];
     const [c1, h1, w1] = [c0 * 4, h0 / 2, w0 / 2];
     const level: Bijector[] = [new Squeeze()];
-    for (let i = 0; i < c.layers; i++) {
-      level.push(new ActNorm(c1), new InvertibleConv1x1LU(c1, { seed: 100 * l + i }), new AffineCoupling(channelMask(c1, h1, w1, 0), new ConvNet(c1, 2 * c1, { hidden: c.hidden }), { scale: 'sigmoid' }));
+    for (let i = 0; i < ic.imageLayers; i++) {
+      level.push(new ActNorm(c1), new InvertibleConv1x1LU(c1, { seed: 100 * l + i }), new AffineCoupling(channelMask(c1, h1, w1, 0), new ConvNet(c1, 2 * c1, { hidden: ic.imageHidden }), { scale: 'sigmoid' }));
     }
     levels.push(level);
     shape = [c1 - Math.floor(c1 / 2), h1, w1];
@@ -196,24 +225,24 @@ export const niceFamily = registerModel<FlowConfig>({
   create: (c, data) => buildNice(c, data),
 });
 
-export const realnvpFamily = registerModel<FlowConfig>({
+export const realnvpFamily = registerModel<ImageFlowConfig>({
   name: 'realnvp',
-  description: 'RealNVP (Dinh et al. 2017): affine couplings; multi-scale checkerboard/channel masks on images',
+  description: 'RealNVP (Dinh et al. 2017): affine couplings; images: multi-scale checkerboard/channel couplings (levels, imageLayers, imageHidden)',
   dataKinds: ['2d', 'image'],
-  defaultConfig: { layers: 6, hidden: 64, depth: 2 },
+  defaultConfig: { layers: 6, hidden: 64, depth: 2, levels: 2, imageLayers: 2, imageHidden: 32 },
   trainDefaults: twoD,
   defaultData: 'moons',
-  create: (c, data) => buildRealNVP(data.kind === 'image' ? { ...c, layers: Math.min(c.layers, 3), hidden: Math.min(c.hidden, 32) } : c, data),
+  create: (c, data) => buildRealNVP(c, data),
 });
 
-export const glowFamily = registerModel<FlowConfig>({
+export const glowFamily = registerModel<ImageFlowConfig>({
   name: 'glow',
-  description: 'Glow (Kingma & Dhariwal 2018): actnorm, LU 1x1 conv, affine coupling; 2 levels on images',
+  description: 'Glow (Kingma & Dhariwal 2018): actnorm, LU 1x1 conv, affine coupling; images: levels x imageLayers steps, imageHidden channels',
   dataKinds: ['2d', 'image'],
-  defaultConfig: { layers: 4, hidden: 64, depth: 2 },
+  defaultConfig: { layers: 4, hidden: 64, depth: 2, levels: 2, imageLayers: 4, imageHidden: 64 },
   trainDefaults: twoD,
   defaultData: '8gaussians',
-  create: (c, data) => buildGlow(data.kind === 'image' ? { ...c, hidden: Math.min(c.hidden, 32) } : c, data),
+  create: (c, data) => buildGlow(c, data),
 });
 
 export const nsfFamily = registerModel<FlowConfig & { bins: number; bound: number }>({

@@ -30,7 +30,7 @@ describe('flow families', () => {
       torch.manualSeed(1);
       const fam = getModel(name);
       const data = { name: 'tiny', kind: 'image' as const, shape: [1, 4, 4] };
-      const m = fam.create(resolveConfig(fam, { layers: 2, hidden: 8 }), data);
+      const m = fam.create(resolveConfig(fam, name === 'nice' ? { layers: 2, hidden: 8 } : { imageLayers: 2, imageHidden: 8 }), data);
       const x = torch.rand([16, 1, 4, 4]).mul(255).round().div(255).keep();
       torch.scope(() => {
         const terms = m.loss({ x }, 1);

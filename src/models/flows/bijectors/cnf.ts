@@ -88,4 +88,26 @@ export class CNF extends Bijector {
     const { z, delta } = this.integrate(y, this.options.T, 0);
     return { x: z, logDet: delta };
   }
+
+  /**
+   * The state along the ODE at `frames + 1` evenly spaced times, without the log-determinant (for
+   * pictures): from t = T (noise y) down to t = 0 (data) by default, or upwards with `forward`.
+   * Fixed-step methods split their steps over the segments (at least one per segment).
+   */
+  trajectory(start: Tensor, frames: number, options: { forward?: boolean } = {}): Tensor[] {
+    const T = this.options.T;
+    const [a, b] = options.forward ? [0, T] : [T, 0];
+    const f = (t: number, [z]: State): State => [
+      torch.noGrad(() => this.net.forward(z!, torch.full([z!.size(0), 1], t, { dtype: z!.dtype }))),
+    ];
+    const o = this.options;
+    const out = [start];
+    for (let i = 0; i < frames; i++) {
+      const t0 = a + ((b - a) * i) / frames;
+      const t1 = a + ((b - a) * (i + 1)) / frames;
+      const r = odeint(f, [out[out.length - 1]!], t0, t1, { method: o.method, steps: Math.max(1, Math.ceil(o.steps / frames)), rtol: o.rtol, atol: o.atol });
+      out.push(r.y[0]!);
+    }
+    return out;
+  }
 }

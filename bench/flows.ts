@@ -1,0 +1,113 @@
+/**
+ * `npx tsx bench/flows.ts [--reps K] [--iters N] [--model glow|realnvp]`: CPU time of one training
+ * step (forward, bits/dim, backward, Adam) of the image flow on MNIST-shaped batches of 64, genlab
+ * against the same model in PyTorch (bench/reference/flows_images.py --bench: same architecture, the
+ * same initial weights, the same batch), 1 intra-op thread each, BLAS threads 1. Reps are
+ * interleaved (PyTorch, then genlab) so both see the same machine load; the best of each is kept.
+ * Writes (or replaces) the "Glow on MNIST" section at the end of bench/RESULTS.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { torch } from '../src/tensor/index.ts';
+import { getModel } from '../src/models/registry.ts';
+import '../src/models/flows/models.ts';
+import { loadSafetensors } from '../src/io/safetensors.ts';
+import { loadData } from '../src/train/data.ts';
+import { Adam } from '../src/optim/index.ts';
+
+const argv = process.argv.slice(2);
+const flag = (name: string, def: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : def;
+};
+const reps = Number(flag('reps', '5'));
+const iters = Number(flag('iters', '20'));
+const model = flag('model', 'glow');
+const here = join(fileURLToPath(import.meta.url), '..');
+const dir = join(tmpdir(), 'genlab-bench-flows');
+const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', GENLAB_NUM_THREADS: '1' };
+
+// The model's initial weights and the data, written once for both sides.
+const ex = spawnSync('npx', ['tsx', join(here, 'flows_export.ts'), dir, model, 'mnist', '10', '64', '0'], { encoding: 'utf8', env });
+if (ex.status !== 0) throw new Error(`flows_export failed: ${ex.stderr}`);
+const meta = JSON.parse(readFileSync(join(dir, `${model}-mnist.json`), 'utf8')) as { modelConfig: Record<string, unknown>; shape: number[] };
+
+torch.setNumThreads(1);
+torch.manualSeed(0);
+const family = getModel(model);
+const info = { name: 'mnist', kind: 'image' as const, shape: meta.shape, range: [0, 1] as [number, number] };
+const m = torch.scope(() => family.create(meta.modelConfig, info));
+const init = loadSafetensors(join(dir, `${model}-mnist-init.safetensors`));
+m.modules.flow!.loadStateDict(init.tensors);
+torch.dispose(Object.values(init.tensors));
+const opt = new Adam(m.parameters(), { lr: 1e-3 });
+const data = await loadData('mnist', { seed: 0 });
+const x = data.train.narrow(0, 0, 64).clone().keep();
+data.train.dispose();
+data.test.dispose();
+const step = () =>
+  torch.scope(() => {
+    const loss = m.loss({ x }, 0).loss;
+    opt.zeroGrad();
+    loss.backward();
+    opt.step();
+  });
+for (let i = 0; i < 3; i++) step();
+
+function genlabOnce(): number {
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < iters; i++) step();
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1e3 / iters;
+}
+function pytorchOnce(): number {
+  const py = spawnSync('/usr/bin/python3', [join(here, 'reference', 'flows_images.py'), dir, model, 'mnist', '--bench', String(iters)], { encoding: 'utf8', env });
+  if (py.status !== 0) throw new Error(`flows_images.py --bench failed: ${py.stderr}`);
+  return (JSON.parse(py.stdout.trim().split('\n').pop()!) as { ms: number }).ms;
+}
+
+let ours = Infinity;
+let theirs = Infinity;
+for (let r = 0; r < reps; r++) {
+  const p = pytorchOnce();
+  const g = genlabOnce();
+  theirs = Math.min(theirs, p);
+  ours = Math.min(ours, g);
+  console.log(`rep ${r + 1}/${reps}: PyTorch ${p.toFixed(1)} ms, genlab ${g.toFixed(1)} ms`);
+}
+const ratio = ours / theirs;
+const cfg = meta.modelConfig;
+const describe = model === 'glow'
+  ? `Glow, ${cfg.levels} levels x ${cfg.imageLayers} steps, hidden ${cfg.imageHidden}, batch 64 of 1x28x28, one Adam step (ms)`
+  : `RealNVP, ${cfg.levels} scales x ${2 * Number(cfg.imageLayers)} couplings, hidden ${cfg.imageHidden}, batch 64 of 1x28x28, one Adam step (ms)`;
+console.log(`${describe}: genlab ${ours.toFixed(1)}, PyTorch ${theirs.toFixed(1)}, ratio ${ratio.toFixed(3)}`);
+
+const heading = model === 'glow' ? '## Glow on MNIST' : '## RealNVP on MNIST';
+const section = `${heading}
+
+Written by \`npx tsx bench/flows.ts${model === 'glow' ? '' : ` --model ${model}`}\` on ${new Date().toISOString().slice(0, 10)}: one training step of the image flow
+(dequantize, logit, flow, bits/dim, backward, Adam) on a batch of 64 MNIST digits, the same initial weights on both
+sides (bench/reference/flows_images.py --bench), 1 intra-op thread each, BLAS threads 1, CPU time of the process per
+step over ${iters} steps, best of ${reps} interleaved runs (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores).
+
+| workload | genlab | PyTorch | genlab / PyTorch |
+|---|---|---|---|
+| ${describe} | ${ours.toFixed(1)} | ${theirs.toFixed(1)} | ${ratio.toFixed(2)} |
+`;
+const path = join(here, 'RESULTS.md');
+let md = existsSync(path) ? readFileSync(path, 'utf8') : '';
+const start = md.indexOf(`\n${heading}\n`);
+if (start >= 0) {
+  const next = md.indexOf('\n## ', start + heading.length + 2);
+  md = md.slice(0, start) + '\n' + section + (next >= 0 ? md.slice(next) : '');
+} else {
+  md = md.replace(/\n*$/, '\n\n') + section;
+}
+writeFileSync(path, md);
+console.log(`updated ${path} (${heading})`);
+m.dispose?.();
+opt.dispose();
+x.dispose();

@@ -1,0 +1,251 @@
+"""PyTorch reference for genlab's image flows (RealNVP and Glow on MNIST / Fashion-MNIST).
+
+The same architecture as src/models/flows/models.ts (buildRealNVP / buildGlow), written directly in
+PyTorch, trained on what bench/flows_export.ts writes: genlab's initial weights (loaded by name),
+its data (uint8 pixels), its data order (torch.randperm from the same per-epoch generator seeds), its
+dequantization noise (torch.manual_seed(step seed) + rand_like, as genlab's trainer does before every
+step) and its learning rates (cosine schedule). Prints one JSON line with the test bits/dim.
+
+    npx tsx bench/flows_export.ts /tmp/gfi glow mnist 1500 64
+    OPENBLAS_NUM_THREADS=1 python3 bench/reference/flows_images.py /tmp/gfi glow mnist
+"""
+import json
+import math
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LN2 = math.log(2)
+LOG_2PI = math.log(2 * math.pi)
+
+
+def load_safetensors(path):
+    with open(path, 'rb') as f:
+        buf = f.read()
+    (n,) = struct.unpack('<Q', buf[:8])
+    header = json.loads(buf[8:8 + n])
+    dtypes = {'F32': torch.float32, 'F64': torch.float64, 'I64': torch.int64, 'I32': torch.int32, 'U8': torch.uint8, 'BOOL': torch.bool}
+    out = {}
+    for k, v in header.items():
+        if k == '__metadata__':
+            continue
+        a, b = v['data_offsets']
+        raw = bytearray(buf[8 + n + a:8 + n + b])
+        t = torch.frombuffer(raw, dtype=dtypes[v['dtype']]) if b > a else torch.empty(0, dtype=dtypes[v['dtype']])
+        out[k] = t.reshape(v['shape']).clone()
+    return out
+
+
+class ConvNet(nn.Module):
+    """conv3x3 -> relu -> conv1x1 -> relu -> conv3x3 (genlab's ConvNet; weights come from genlab)."""
+
+    def __init__(self, cin, cout, hidden):
+        super().__init__()
+        self.w0 = nn.Parameter(torch.empty(hidden, cin, 3, 3)); self.b0 = nn.Parameter(torch.empty(hidden))
+        self.w1 = nn.Parameter(torch.empty(hidden, hidden, 1, 1)); self.b1 = nn.Parameter(torch.empty(hidden))
+        self.w2 = nn.Parameter(torch.zeros(cout, hidden, 3, 3)); self.b2 = nn.Parameter(torch.zeros(cout))
+
+    def forward(self, x):
+        h = F.relu(F.conv2d(x, self.w0, self.b0, 1, 1))
+        h = F.relu(F.conv2d(h, self.w1, self.b1, 1, 0))
+        return F.conv2d(h, self.w2, self.b2, 1, 1)
+
+
+def checkerboard(c, h, w, parity):
+    i = torch.arange(h).view(h, 1); j = torch.arange(w).view(1, w)
+    return ((i + j + parity) % 2 == 0).float().expand(c, h, w).clone()
+
+
+def channel_mask(c, h, w, parity):
+    m = (torch.arange(c) < c // 2) != (parity == 1)
+    return m.float().view(c, 1, 1).expand(c, h, w).clone()
+
+
+class AffineCoupling(nn.Module):
+    def __init__(self, mask, net, scale):
+        super().__init__()
+        self.scale = scale
+        self.register_buffer('mask', mask)
+        self.register_buffer('inv', 1 - mask)
+        if scale == 'tanh':
+            self.scaleFactor = nn.Parameter(torch.ones_like(mask))
+        self.net = net
+
+    def forward(self, x):
+        t, r = self.net(x * self.mask).chunk(2, 1)
+        s = torch.tanh(r) * self.scaleFactor if self.scale == 'tanh' else F.logsigmoid(r + 2)
+        t = t * self.inv; s = s * self.inv
+        return x * s.exp() + t, s.flatten(1).sum(1)
+
+
+class ActNorm(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.loc = nn.Parameter(torch.zeros(c)); self.logScale = nn.Parameter(torch.zeros(c))
+        self.register_buffer('initFlag', torch.tensor(0))
+
+    def forward(self, x):
+        if self.initFlag.item() == 0:
+            with torch.no_grad():
+                self.loc.copy_(-x.mean((0, 2, 3)))
+                self.logScale.copy_(-(x.std((0, 2, 3), unbiased=False) + 1e-6).log())
+                self.initFlag.fill_(1)
+        y = (x + self.loc.view(1, -1, 1, 1)) * self.logScale.view(1, -1, 1, 1).exp()
+        return y, (self.logScale.sum() * x.shape[2] * x.shape[3]).expand(x.shape[0])
+
+
+class InvConvLU(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.lower = nn.Parameter(torch.zeros(c, c)); self.upper = nn.Parameter(torch.zeros(c, c)); self.logS = nn.Parameter(torch.zeros(c))
+        for name in ('perm', 'lowerMask', 'upperMask', 'eye'):
+            self.register_buffer(name, torch.zeros(c, c))
+        self.register_buffer('signS', torch.zeros(c))
+
+    def forward(self, x):
+        l = self.lower * self.lowerMask + self.eye
+        u = self.upper * self.upperMask + torch.diag_embed(self.signS * self.logS.exp())
+        w = self.perm @ l @ u
+        c = w.shape[0]
+        return F.conv2d(x, w.view(c, c, 1, 1)), (self.logS.sum() * x.shape[2] * x.shape[3]).expand(x.shape[0])
+
+
+class Squeeze(nn.Module):
+    def forward(self, x):
+        return F.pixel_unshuffle(x, 2), torch.zeros(x.shape[0])
+
+
+class ImageFlow(nn.Module):
+    """LogitTransform(0.05) then MultiScale(levels); N(0, I) base. Layers named as genlab's state dict."""
+
+    def __init__(self, model, cfg, shape):
+        super().__init__()
+        self.shape = shape
+        C, H, W = shape
+        self.levels = []
+        c0, h0, w0 = C, H, W
+        L = cfg.get('levels', 2); K = cfg['imageLayers']; hid = cfg['imageHidden']
+        for l in range(L):
+            level = []
+            c1, h1, w1 = c0 * 4, h0 // 2, w0 // 2
+            if model == 'realnvp':
+                for i in range(K):
+                    level.append(AffineCoupling(checkerboard(c0, h0, w0, i % 2), ConvNet(c0, 2 * c0, hid), 'tanh'))
+                level.append(Squeeze())
+                for i in range(K):
+                    level.append(AffineCoupling(channel_mask(c1, h1, w1, i % 2), ConvNet(c1, 2 * c1, hid), 'tanh'))
+            else:
+                level.append(Squeeze())
+                for i in range(K):
+                    level += [ActNorm(c1), InvConvLU(c1), AffineCoupling(channel_mask(c1, h1, w1, 0), ConvNet(c1, 2 * c1, hid), 'sigmoid')]
+            for j, b in enumerate(level):
+                self.add_module(f'level{l}_{j}', b)
+            last = l == L - 1
+            self.levels.append((level, None if last else c1 // 2))
+            c0, h0, w0 = (c1 - c1 // 2, h1, w1) if not last else (c1, h1, w1)
+
+    def log_prob(self, v):
+        a = 0.05; c = (1 - 2 * a) / 256
+        p = v * c + a
+        h = p.log() - torch.log1p(-p)
+        logdet = (-(p.log() + torch.log1p(-p)) + math.log(c)).flatten(1).sum(1)
+        outs = []
+        for level, factored in self.levels:
+            for b in level:
+                h, ld = b(h)
+                logdet = logdet + ld
+            if factored is not None:
+                outs.append(h[:, :factored].flatten(1))
+                h = h[:, factored:]
+        outs.append(h.flatten(1))
+        z = torch.cat(outs, 1)
+        D = z.shape[1]
+        return -0.5 * z.square().sum(1) - 0.5 * D * LOG_2PI + logdet
+
+
+def dequantize(x01):
+    ints = (x01 * 255).round()
+    return ints + torch.rand_like(ints)
+
+
+def bench(d, model, data, iters):
+    """CPU ms per training step (Adam) on the first batch of the exported data; one JSON line."""
+    meta, train, _, flow, opt = setup(d, model, data)
+    D = int(np.prod(meta['shape']))
+    x = train[:meta['train']['batch']]
+
+    def step():
+        bpd = -flow.log_prob(dequantize(x)).mean() / (D * LN2)
+        opt.zero_grad()
+        bpd.backward()
+        opt.step()
+    for _ in range(3):
+        step()
+    c0 = time.process_time()
+    for _ in range(iters):
+        step()
+    print(json.dumps({'ms': (time.process_time() - c0) * 1000 / iters, 'threads': torch.get_num_threads()}))
+
+
+def setup(d, model, data):
+    meta = json.load(open(f'{d}/{model}-{data}.json'))
+    torch.set_num_threads(int(meta.get('threads', torch.get_num_threads())))
+    shape = meta['shape']
+    D = int(np.prod(shape))
+    train = torch.from_numpy(np.fromfile(f'{d}/{data}-train.u8', dtype=np.uint8).reshape(-1, *shape)).float().div(255)
+    test = torch.from_numpy(np.fromfile(f'{d}/{data}-test.u8', dtype=np.uint8).reshape(-1, *shape)).float().div(255)
+    flow = ImageFlow(model, meta['modelConfig'], shape)
+    sd = load_safetensors(f'{d}/{model}-{data}-init.safetensors')
+    own = {f'1.{k}': v for k, v in flow.state_dict().items()}
+    assert set(own) == set(sd), (sorted(set(own) ^ set(sd)))[:10]
+    flow.load_state_dict({k[2:]: v.to(own[k].dtype).reshape(own[k].shape) for k, v in sd.items()})
+    tc = meta['train']
+    opt = torch.optim.Adam(flow.parameters(), lr=tc['lr'], betas=tuple(tc['betas']), eps=tc['eps'])
+    return meta, train, test, flow, opt
+
+
+def main():
+    d, model, data = sys.argv[1], sys.argv[2], sys.argv[3]
+    if len(sys.argv) > 5 and sys.argv[4] == '--bench':
+        return bench(d, model, data, int(sys.argv[5]))
+    meta, train, test, flow, opt = setup(d, model, data)
+    tc = meta['train']
+    D = int(np.prod(meta['shape']))
+    B = tc['batch']; spe = meta['stepsPerEpoch']
+    perm = None; perm_epoch = -1
+    t0 = time.time(); c0 = time.process_time()
+    log = []; window = []
+    for s in range(tc['steps']):
+        torch.manual_seed(meta['stepSeeds'][s])
+        for g in opt.param_groups:
+            g['lr'] = meta['lrs'][s]
+        e = s // spe
+        if e != perm_epoch:
+            g = torch.Generator(); g.manual_seed(meta['dataSeeds'][e])
+            perm = torch.randperm(train.shape[0], generator=g); perm_epoch = e
+        idx = perm[(s % spe) * B:(s % spe + 1) * B]
+        x = train.index_select(0, idx)
+        bpd = -flow.log_prob(dequantize(x)).mean() / (D * LN2)
+        opt.zero_grad()
+        bpd.backward()
+        opt.step()
+        window.append(bpd.item())
+        if (s + 1) % 10 == 0:  # the mean over the last 10 steps, as genlab's metrics.jsonl
+            log.append((s + 1, sum(window) / len(window))); window = []
+            if (s + 1) % 100 == 0:
+                print(f'step {s + 1} bpd {log[-1][1]:.4f} ({time.time() - t0:.0f} s)', file=sys.stderr, flush=True)
+    wall = time.time() - t0; cpu = time.process_time() - c0
+    torch.manual_seed(0)
+    with torch.no_grad():
+        nll = sum(-flow.log_prob(dequantize(test[i:i + 1000])).sum().item() for i in range(0, test.shape[0], 1000)) / test.shape[0]
+    print(json.dumps({'model': model, 'data': data, 'steps': tc['steps'], 'batch': B, 'testNll': nll, 'bitsPerDim': nll / (D * LN2),
+                      'trainSeconds': wall, 'cpuSeconds': cpu, 'threads': torch.get_num_threads(), 'log': log}))
+
+
+if __name__ == '__main__':
+    main()
