@@ -2,8 +2,8 @@
 """PyTorch reference for genlab's nn/optim parity tests (test/nn/parity.test.ts, test/optim/*).
 
 Usage: nn_parity.py DIR. DIR/task.json says what to run; tensors come in and go out as raw file
-pairs written by test/nn/helpers.ts (PREFIX.bin: little-endian float32/int64 concatenated,
-PREFIX.json: {name: {dtype, shape, offset, nbytes}}). Results go to DIR/result.json (+ DIR/out.*).
+safetensors files (PREFIX.safetensors, float32/int64) written by test/nn/helpers.ts with genlab's
+saveSafetensors. Results go to DIR/result.json (+ DIR/out.safetensors).
 
 Tasks:
   train  - the same MLP / conv net, weights and batches as genlab; N Adam steps; per-step losses.
@@ -11,6 +11,7 @@ Tasks:
   layers - forward passes of single layers with genlab's weights (MultiheadAttention, convs, norms).
 """
 import json
+import struct
 import os
 import sys
 
@@ -23,33 +24,42 @@ torch.set_num_threads(1)
 DTYPES = {"float32": np.float32, "int64": np.int64}
 
 
+SAFETENSORS_DTYPES = {"F32": (np.float32, torch.float32), "I64": (np.int64, torch.int64)}
+
+
 def load_raw(prefix):
-    with open(prefix + ".json") as f:
-        header = json.load(f)
-    with open(prefix + ".bin", "rb") as f:
+    """Reads PREFIX.safetensors (8-byte little-endian header size, JSON header, data) by hand:
+    Debian's python3-torch has no safetensors package."""
+    with open(prefix + ".safetensors", "rb") as f:
         buf = f.read()
+    (n,) = struct.unpack("<Q", buf[:8])
+    header = json.loads(buf[8:8 + n])
+    base = 8 + n
     out = {}
     for name, e in header.items():
-        dt = np.dtype(DTYPES[e["dtype"]]).newbyteorder("<")
-        n = int(np.prod(e["shape"])) if e["shape"] else 1
-        arr = np.frombuffer(buf, dtype=dt, count=n, offset=e["offset"]).reshape(e["shape"])
-        out[name] = torch.from_numpy(arr.astype(DTYPES[e["dtype"]]).copy())
+        if name == "__metadata__":
+            continue
+        npd, _ = SAFETENSORS_DTYPES[e["dtype"]]
+        start, end = e["data_offsets"]
+        arr = np.frombuffer(buf[base + start:base + end], dtype=np.dtype(npd).newbyteorder("<")).reshape(e["shape"])
+        out[name] = torch.from_numpy(arr.astype(npd).copy())
     return out
 
 
 def save_raw(prefix, tensors):
+    """Writes PREFIX.safetensors (float32 / int64), readable by genlab's loadSafetensors."""
     header, parts, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        dtype = "int64" if t.dtype == torch.int64 else "float32"
-        b = t.to(torch.int64 if dtype == "int64" else torch.float32).numpy().astype(np.dtype(DTYPES[dtype]).newbyteorder("<")).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "offset": offset, "nbytes": len(b)}
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous()
+        is_int = t.dtype == torch.int64
+        b = t.to(torch.int64 if is_int else torch.float32).numpy().astype(np.dtype(np.int64 if is_int else np.float32).newbyteorder("<")).tobytes()
+        header[name] = {"dtype": "I64" if is_int else "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(b)]}
         parts.append(b)
         offset += len(b)
-    with open(prefix + ".bin", "wb") as f:
-        f.write(b"".join(parts))
-    with open(prefix + ".json", "w") as f:
-        json.dump(header, f)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(prefix + ".safetensors", "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(parts))
 
 
 def sub(d, prefix):

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { saveSafetensors, loadSafetensors } from '../../src/io/safetensors.ts';
 import { torch, Tensor } from '../../src/tensor/index.ts';
 
 export const PYTHON = '/usr/bin/python3';
@@ -30,37 +31,18 @@ export function assertClose(a: Tensor | number[] | number, b: Tensor | number[] 
 
 interface RawEntry { dtype: 'float32' | 'int64'; shape: number[]; offset: number; nbytes: number }
 
-/**
- * Writes tensors as <prefix>.bin (raw little-endian float32 / int64, concatenated) and
- * <prefix>.json ({ name: { dtype, shape, offset, nbytes } }), read by bench/reference/nn_parity.py.
- */
+/** Writes tensors to PREFIX.safetensors (the file the Python side reads; float32/int64 as given). */
 export function writeRaw(prefix: string, tensors: Record<string, Tensor>): void {
-  const header: Record<string, RawEntry> = {};
-  const parts: Buffer[] = [];
-  let offset = 0;
-  for (const [name, t] of Object.entries(tensors)) {
-    const dtype = t.dtype === 'int64' ? 'int64' : 'float32';
-    const arr = torch.scope(() => (t.dtype === dtype ? t.contiguous() : t.to(dtype)).toTypedArray());
-    const buf = Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
-    header[name] = { dtype, shape: t.shape, offset, nbytes: buf.length };
-    parts.push(buf);
-    offset += buf.length;
-  }
-  writeFileSync(`${prefix}.bin`, Buffer.concat(parts));
-  writeFileSync(`${prefix}.json`, JSON.stringify(header));
+  torch.scope(() => {
+    const out: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(tensors)) out[name] = t.dtype === 'int64' || t.dtype === 'float32' ? t : t.to('float32');
+    saveSafetensors(`${prefix}.safetensors`, out);
+  });
 }
 
-/** Reads a file pair written by writeRaw (or by the Python side) into tensors in the current scope. */
+/** Reads PREFIX.safetensors (written by writeRaw or by the Python side) into tensors in the current scope. */
 export function readRaw(prefix: string): Record<string, Tensor> {
-  const header = JSON.parse(readFileSync(`${prefix}.json`, 'utf8')) as Record<string, RawEntry>;
-  const bin = readFileSync(`${prefix}.bin`);
-  const out: Record<string, Tensor> = {};
-  for (const [name, e] of Object.entries(header)) {
-    const bytes = new Uint8Array(bin.buffer.slice(bin.byteOffset + e.offset, bin.byteOffset + e.offset + e.nbytes));
-    const arr = e.dtype === 'int64' ? new BigInt64Array(bytes.buffer) : new Float32Array(bytes.buffer);
-    out[name] = torch.fromTypedArray(arr, e.shape);
-  }
-  return out;
+  return loadSafetensors(`${prefix}.safetensors`).tensors;
 }
 
 /** Runs the reference script on a task directory; returns its parsed result.json. */
