@@ -608,9 +608,15 @@ static napi_value Call(napi_env env, napi_callback_info cbinfo) {
     ~ClearOnExit() { s.clear(); }
   } clearOnExit{st->stack};
   constexpr size_t kMaxArgs = 48;
-  size_t argc = kMaxArgs;
+  constexpr size_t kCommonArgs = 12;  // most calls: fewer slots to fill
+  size_t argc = kCommonArgs;
   napi_value argv[kMaxArgs];
   napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
+  if (argc > kCommonArgs) {
+    argc = kMaxArgs;
+    napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
+    if (argc > kMaxArgs) argc = kMaxArgs;
+  }
   OpInfo* op = nullptr;
   try {
     op = getOp(env, argv[0]);
