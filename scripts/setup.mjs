@@ -55,7 +55,10 @@ if (!force && existsSync(addon) && statSync(addon).mtimeMs > newestSource()) {
 
 const require = createRequire(import.meta.url);
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
-const args = [gyp, 'rebuild', `--jobs=${process.env.GENLAB_BUILD_JOBS ?? 'max'}`];
+// An existing build is updated in place (incremental, and the old addon stays loadable meanwhile);
+// --force or a first build configures from scratch.
+const configured = existsSync(join(nativeDir, 'build', 'config.gypi')) && existsSync(join(nativeDir, 'build', 'Makefile'));
+const args = [gyp, configured && !force ? 'build' : 'rebuild', `--jobs=${process.env.GENLAB_BUILD_JOBS ?? 'max'}`];
 const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node_api.h') ? '/usr' : '');
 if (nodedir) args.push(`--nodedir=${nodedir}`);
 log('building the native addon (a minute or two)...');
