@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm install` step: find (or, as root on Debian/Ubuntu, install) libtorch, then build the native addon.
+// `npm install` step: find (or, as root on Debian/Ubuntu, install) libtorch and the C++ toolchain, then build
+// the native addon.
 //   node scripts/setup.mjs [--force]
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,22 +23,40 @@ if (process.env.GENLAB_SKIP_NATIVE === '1') {
   process.exit(0);
 }
 
+// What the build needs from the system: libtorch, and node-gyp's toolchain (a C++ compiler, make, python3).
+function onPath(cmd) {
+  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, cmd)));
+}
 let info = findLibtorch();
-if (!info) {
+const need = [];
+if (!info) need.push('libtorch-dev', 'libopenblas0-pthread');
+if (!process.env.CXX && !onPath('g++') && !onPath('c++')) need.push('g++');
+if (!onPath('make')) need.push('make');
+if (!process.env.PYTHON && !process.env.npm_config_python && !onPath('python3')) need.push('python3');
+if (need.length > 0) {
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const hasApt = existsSync('/usr/bin/apt-get');
   if (isRoot && hasApt) {
-    log('libtorch not found; installing Debian package libtorch-dev (apt-get, as root)...');
+    log(`installing Debian packages: ${need.join(' ')} (apt-get, as root)...`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'libtorch-dev', 'libopenblas0-pthread'], { stdio: 'inherit', env });
+    const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...need], { stdio: 'inherit', env });
+    // a fresh machine (or container) may have no package lists yet; stale lists fail the install: update, retry
+    const hasLists = existsSync('/var/lib/apt/lists') && readdirSync('/var/lib/apt/lists').some((f) => f.endsWith('_Packages'));
+    let r = hasLists ? install() : { status: 1 };
     if (r.status !== 0) {
       spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-      r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'libtorch-dev', 'libopenblas0-pthread'], { stdio: 'inherit', env });
+      r = install();
     }
+    if (r.status !== 0) log(`apt-get install ${need.join(' ')} failed`);
     info = findLibtorch();
+  } else if (info) {
+    console.error(`[genlab setup] building the native addon needs ${need.join(', ')}; install them first, e.g.
+  sudo apt-get install --no-install-recommends ${need.join(' ')}`);
+    process.exit(1);
   }
   if (!info) {
     console.error(missingMessage);
+    if (need.length > 2) console.error(`  The build also needs: ${need.slice(2).join(' ')}.`);
     process.exit(1);
   }
 }
