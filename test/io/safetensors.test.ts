@@ -15,6 +15,7 @@ import {
 } from '../../src/io/index.ts';
 
 const PY = '/usr/bin/python3';
+const noTorch = spawnSync(PY, ['-c', 'import torch']).status === 0 ? false : `python3-torch is not installed (${PY} -c 'import torch' failed)`;
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-st-'));
 
 function python(code: string, args: string[] = []): string {
@@ -135,7 +136,7 @@ print(json.dumps({'expect': expect, 'shapes': {k: list(t.shape) for k, t in ts.i
   'values': {k: t.double().reshape(-1).tolist() for k, t in ts.items() if t.is_floating_point()}}))
 `;
 
-test('safetensors: reads files written by PyTorch (hand-written format, unaligned tensors)', () => {
+test('safetensors: reads files written by PyTorch (hand-written format, unaligned tensors)', { skip: noTorch }, () => {
   const path = join(tmp(), 'py.safetensors');
   const { expect, shapes, dtypes, values } = JSON.parse(python(PY_WRITE, [path])) as {
     expect: Record<string, unknown[]>; shapes: Record<string, number[]>; dtypes: Record<string, string>; values: Record<string, number[]>;
@@ -181,7 +182,7 @@ for k, e in header.items():
 print(json.dumps({'tensors': out, 'metadata': header.get('__metadata__', {})}))
 `;
 
-test('safetensors: files written by genlab read back in PyTorch with the same bits', () => {
+test('safetensors: files written by genlab read back in PyTorch with the same bits', { skip: noTorch }, () => {
   const path = join(tmp(), 'ts.safetensors');
   torch.scope(() => {
     const src = everyDtype();
