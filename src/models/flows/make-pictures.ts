@@ -4,7 +4,7 @@
  * - flows-realnvp-moons.png: data, RealNVP's density (heat map) and its samples, side by side;
  * - flows-trajectory.png / .gif: base samples moving through RealNVP's layers (Flow.inverseAll);
  * - flows-cnf-trajectory.png: base samples along a CNF's ODE from t = 1 (noise) to t = 0 (data);
- * - flows-glow-temperatures.png (when an image run folder is given, e.g. runs/glow-mnist):
+ * - flows-<model>-<data>-temperatures.png (when an image run folder is given, e.g. runs/glow-fashion-mnist):
  *   samples at temperatures 0.5, 0.7 and 1.0.
  * Trains the two 2D models for a few seconds first (seeded; about 30 s on 2 cores in all).
  */
@@ -64,7 +64,7 @@ if (imageRun) {
   const opened = openRun(imageRun);
   try {
     const c = temperatureGrids(opened.model, [0.5, 0.7, 1.0], { n: 36, nrow: 6, scale: 2, seed: 0, range: opened.config.data.range ?? [0, 1] });
-    const p = join(out, `flows-${opened.config.model}-temperatures.png`);
+    const p = join(out, `flows-${opened.config.model}-${opened.config.data.name}-temperatures.png`);
     c.savePng(p);
     written.push(p);
   } finally {
