@@ -9,7 +9,11 @@
 #include <c10/core/GradMode.h>
 #include <torch/csrc/api/include/torch/version.h>
 
+#include <cstdlib>
 #include <cstring>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <mutex>
 #include <sstream>
 #include <unordered_set>
@@ -411,7 +415,26 @@ static Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// glibc returns freed blocks above its mmap threshold (128 KiB at first) to the kernel at once, so
+// every large activation is page-faulted in again; it raises that threshold by itself only in
+// processes that never called mallopt, which Node's does not qualify as. Setting the values glibc
+// would reach on its own in a Python process (32 MiB, trim at 64 MiB) made a Glow step 1.4x and
+// a 3x3 conv with a 3 MB output 2.6x faster. GENLAB_MALLOC_TUNING=0 leaves malloc alone.
+static void tuneMalloc() {
+#ifdef __GLIBC__
+  static bool done = false;
+  if (done) return;
+  done = true;
+  const char* opt = std::getenv("GENLAB_MALLOC_TUNING");
+  if (opt && std::string(opt) == "0") return;
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_")) return;  // the user chose
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tuneMalloc();
   env.SetInstanceData<EnvState>(new EnvState());
 
   exports.Set("dispose", Napi::Function::New(env, Dispose));

@@ -341,7 +341,12 @@ export class Sequential extends Module {
     return m;
   }
   forward(x: Tensor): Tensor {
-    for (const l of this.layers) x = l.forward(x);
+    // One scope per layer: a layer's temporaries are freed when it returns (autograd keeps what
+    // backward needs), so memory is reused while still in cache, as in PyTorch.
+    for (const l of this.layers) {
+      const input = x;
+      x = torch.scope(() => l.forward(input));
+    }
     return x;
   }
 }

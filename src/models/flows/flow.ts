@@ -26,7 +26,9 @@ export class Flow extends Module {
     let h = x;
     let logDet: Tensor | null = null;
     for (const b of this.bijectors) {
-      const r = b.forward(h, context);
+      // Each layer in its own scope: its temporaries are freed as soon as it returns (autograd keeps
+      // what backward needs), so memory is reused while hot, as in PyTorch.
+      const r = torch.scope(() => b.forward(h, context));
       h = r.y;
       logDet = logDet ? logDet.add(r.logDet) : r.logDet;
     }
