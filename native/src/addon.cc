@@ -433,8 +433,11 @@ static void tuneMalloc() {
 #endif
 }
 
+void installCpuAllocator();
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneMalloc();
+  installCpuAllocator();
   env.SetInstanceData<EnvState>(new EnvState());
 
   exports.Set("dispose", Napi::Function::New(env, Dispose));

@@ -1,0 +1,103 @@
+// A caching allocator for small CPU tensor data. A scope frees its tensors together; glibc's per-size
+// thread cache keeps only 7 blocks per size, so without this the next ops' aligned allocations take
+// malloc's slow path (measured: 0.1 µs per tiny op). Blocks up to kMaxCached bytes are kept on free
+// lists per 64-byte size class and reused; larger ones are plain aligned mallocs (glibc's thresholds
+// are tuned in addon.cc). Every block carries a 64-byte header naming its class, so one deleter serves
+// both kinds and libtorch's raw_allocate/raw_deallocate work.
+#include "common.h"
+
+#include <c10/core/CPUAllocator.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+namespace genlab {
+namespace {
+
+constexpr size_t kAlign = 64;
+constexpr size_t kMaxCached = 4096;  // bytes
+constexpr size_t kClasses = kMaxCached / kAlign;
+constexpr size_t kMaxPerClass = 4096;  // blocks kept per class (at most 16 MiB in all)
+
+struct Cache {
+  std::mutex mu;
+  std::vector<void*> free[kClasses + 1];
+};
+
+Cache& cache() {
+  static Cache* c = new Cache();  // never destroyed: blocks may be freed during exit
+  return *c;
+}
+
+struct Header {
+  size_t cls;
+  size_t pad[kAlign / sizeof(size_t) - 1];
+};
+static_assert(sizeof(Header) == kAlign, "header keeps the data 64-byte aligned");
+
+// Frees a block: small ones (cls > 0) back to their free list, large ones (cls == 0) to the system.
+void deleteBlock(void* data) {
+  if (!data) return;
+  Header* h = static_cast<Header*>(data) - 1;
+  if (h->cls == 0) {
+    std::free(h);
+    return;
+  }
+  Cache& c = cache();
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    auto& list = c.free[h->cls];
+    if (list.size() < kMaxPerClass) {
+      list.push_back(h);
+      return;
+    }
+  }
+  std::free(h);
+}
+
+class SmallBlockAllocator final : public c10::Allocator {
+ public:
+  c10::DataPtr allocate(size_t n) const override {
+    void* block = nullptr;
+    if (n > kMaxCached) {
+      if (posix_memalign(&block, kAlign, sizeof(Header) + n) != 0) throw std::bad_alloc();
+      static_cast<Header*>(block)->cls = 0;
+      void* data = static_cast<Header*>(block) + 1;
+      return {data, data, &deleteBlock, c10::Device(c10::DeviceType::CPU)};
+    }
+    size_t cls = n == 0 ? 1 : (n + kAlign - 1) / kAlign;
+    {
+      Cache& c = cache();
+      std::lock_guard<std::mutex> lock(c.mu);
+      auto& list = c.free[cls];
+      if (!list.empty()) {
+        block = list.back();
+        list.pop_back();
+      }
+    }
+    if (!block) {
+      if (posix_memalign(&block, kAlign, sizeof(Header) + cls * kAlign) != 0) throw std::bad_alloc();
+      static_cast<Header*>(block)->cls = cls;
+    }
+    void* data = static_cast<Header*>(block) + 1;
+    return {data, data, &deleteBlock, c10::Device(c10::DeviceType::CPU)};
+  }
+
+  c10::DeleterFnPtr raw_deleter() const override { return &deleteBlock; }
+};
+
+}  // namespace
+
+// Installs the allocator once per process unless GENLAB_CPU_ALLOCATOR=default.
+void installCpuAllocator() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  const char* opt = std::getenv("GENLAB_CPU_ALLOCATOR");
+  if (opt && std::string(opt) == "default") return;
+  static SmallBlockAllocator alloc;
+  c10::SetCPUAllocator(&alloc, /*priority=*/1);
+}
+
+}  // namespace genlab
