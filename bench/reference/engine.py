@@ -28,9 +28,9 @@ def timeit(step, iters, reps):
     return best[len(best) // 2]
 
 
-def mlp_adam():
+def mlp_step(make_opt):
     model = nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = make_opt(model.parameters())
     x = torch.randn(512, 2)
     y = torch.randn(512, 2)
     def step():
@@ -39,19 +39,14 @@ def mlp_adam():
         loss.backward()
         opt.step()
     return timeit(step, 200, args.reps)
+
+
+def mlp_adam():
+    return mlp_step(lambda ps: torch.optim.Adam(ps, lr=1e-3))
 
 
 def mlp_sgd():
-    model = nn.Sequential(nn.Linear(2, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 2))
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-    x = torch.randn(512, 2)
-    y = torch.randn(512, 2)
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = ((model(x) - y) ** 2).mean()
-        loss.backward()
-        opt.step()
-    return timeit(step, 200, args.reps)
+    return mlp_step(lambda ps: torch.optim.SGD(ps, lr=1e-3))
 
 
 def conv_adam():

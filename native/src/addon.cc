@@ -167,18 +167,6 @@ static Napi::Value Memory(const Napi::CallbackInfo& info) {
 
 // ---- metadata -----------------------------------------------------------------------------
 
-#define GENLAB_TRY try {
-#define GENLAB_CATCH(env)                                           \
-  }                                                                 \
-  catch (const c10::Error& e) {                                     \
-    throwJs(env, e.what_without_backtrace());                       \
-    return Napi::Value();                                           \
-  }                                                                 \
-  catch (const std::exception& e) {                                 \
-    throwJs(env, e.what());                                         \
-    return Napi::Value();                                           \
-  }
-
 static Napi::Value Shape(const Napi::CallbackInfo& info) {
   GENLAB_TRY
   const at::Tensor& t = unwrapTensor(info.Env(), info[0], "shape");

@@ -7,18 +7,6 @@
 
 namespace genlab {
 
-#define GENLAB_TRY try {
-#define GENLAB_CATCH(env)                     \
-  }                                           \
-  catch (const c10::Error& e) {               \
-    throwJs(env, e.what_without_backtrace()); \
-    return Napi::Value();                     \
-  }                                           \
-  catch (const std::exception& e) {           \
-    throwJs(env, e.what());                   \
-    return Napi::Value();                     \
-  }
-
 static std::vector<at::Tensor> tensorList(napi_env env, napi_value v, const char* what, bool allowNull) {
   std::vector<at::Tensor> out;
   bool isArr = false;

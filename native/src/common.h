@@ -62,6 +62,19 @@ const char* dtypeName(at::ScalarType s);
 // Throws a JS Error for the current C++ exception. Use in catch blocks.
 void throwJs(napi_env env, const std::string& message);
 
+// Wraps the body of a Napi::Value callback: libtorch and argument errors become JS errors.
+#define GENLAB_TRY try {
+#define GENLAB_CATCH(env)                     \
+  }                                           \
+  catch (const c10::Error& e) {               \
+    throwJs(env, e.what_without_backtrace()); \
+    return Napi::Value();                     \
+  }                                           \
+  catch (const std::exception& e) {           \
+    throwJs(env, e.what());                   \
+    return Napi::Value();                     \
+  }
+
 void initOps(Napi::Env env, Napi::Object exports);
 void initAutograd(Napi::Env env, Napi::Object exports);
 
