@@ -9,7 +9,6 @@
 #include <c10/core/CPUAllocator.h>
 
 #include <cstdlib>
-#include <mutex>
 #include <vector>
 
 namespace genlab {
@@ -20,14 +19,21 @@ constexpr size_t kMaxCached = 4096;  // bytes
 constexpr size_t kClasses = kMaxCached / kAlign;
 constexpr size_t kMaxPerClass = 4096;  // blocks kept per class (at most 16 MiB in all)
 
+// Free lists per thread: no lock on the hot path. A block freed on another thread than the one that
+// made it joins the freeing thread's lists; a thread's cached blocks are released when it exits.
 struct Cache {
-  std::mutex mu;
   std::vector<void*> free[kClasses + 1];
+  ~Cache() {
+    for (auto& list : free) {
+      for (void* b : list) std::free(b);
+      list.clear();
+    }
+  }
 };
 
 Cache& cache() {
-  static Cache* c = new Cache();  // never destroyed: blocks may be freed during exit
-  return *c;
+  thread_local Cache c;
+  return c;
 }
 
 struct Header {
@@ -44,14 +50,10 @@ void deleteBlock(void* data) {
     std::free(h);
     return;
   }
-  Cache& c = cache();
-  {
-    std::lock_guard<std::mutex> lock(c.mu);
-    auto& list = c.free[h->cls];
-    if (list.size() < kMaxPerClass) {
-      list.push_back(h);
-      return;
-    }
+  auto& list = cache().free[h->cls];
+  if (list.size() < kMaxPerClass) {
+    list.push_back(h);
+    return;
   }
   std::free(h);
 }
@@ -67,14 +69,10 @@ class SmallBlockAllocator final : public c10::Allocator {
       return {data, data, &deleteBlock, c10::Device(c10::DeviceType::CPU)};
     }
     size_t cls = n == 0 ? 1 : (n + kAlign - 1) / kAlign;
-    {
-      Cache& c = cache();
-      std::lock_guard<std::mutex> lock(c.mu);
-      auto& list = c.free[cls];
-      if (!list.empty()) {
-        block = list.back();
-        list.pop_back();
-      }
+    auto& list = cache().free[cls];
+    if (!list.empty()) {
+      block = list.back();
+      list.pop_back();
     }
     if (!block) {
       if (posix_memalign(&block, kAlign, sizeof(Header) + cls * kAlign) != 0) throw std::bad_alloc();
