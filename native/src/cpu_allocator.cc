@@ -19,11 +19,16 @@ constexpr size_t kMaxCached = 4096;  // bytes
 constexpr size_t kClasses = kMaxCached / kAlign;
 constexpr size_t kMaxPerClass = 4096;  // blocks kept per class (at most 16 MiB in all)
 
+// Set when this thread's cache is destroyed (thread or process exit): blocks freed after that by
+// static destructors go straight back to the system. A bool needs no destructor, so it stays readable.
+thread_local bool cacheGone = false;
+
 // Free lists per thread: no lock on the hot path. A block freed on another thread than the one that
 // made it joins the freeing thread's lists; a thread's cached blocks are released when it exits.
 struct Cache {
   std::vector<void*> free[kClasses + 1];
   ~Cache() {
+    cacheGone = true;
     for (auto& list : free) {
       for (void* b : list) std::free(b);
       list.clear();
@@ -50,6 +55,10 @@ void deleteBlock(void* data) {
     std::free(h);
     return;
   }
+  if (cacheGone) {
+    std::free(h);
+    return;
+  }
   auto& list = cache().free[h->cls];
   if (list.size() < kMaxPerClass) {
     list.push_back(h);
@@ -62,7 +71,7 @@ class SmallBlockAllocator final : public c10::Allocator {
  public:
   c10::DataPtr allocate(size_t n) const override {
     void* block = nullptr;
-    if (n > kMaxCached) {
+    if (n > kMaxCached || cacheGone) {
       if (posix_memalign(&block, kAlign, sizeof(Header) + n) != 0) throw std::bad_alloc();
       static_cast<Header*>(block)->cls = 0;
       void* data = static_cast<Header*>(block) + 1;
