@@ -84,3 +84,59 @@ export function gumbelNoise(shape: number[], dtype: Tensor['dtype'] = 'float32',
 export const LOG_2PI = Math.log(2 * Math.PI);
 /** Euler–Mascheroni constant (the mean of a standard Gumbel). */
 export const EULER_GAMMA = 0.5772156649015329;
+
+/**
+ * Elementwise location-scale families (Normal, Logistic, Gumbel): loc and scale broadcast into
+ * batchShape, events are scalars, and sample() is rsample() without gradient. A number loc takes the
+ * dtype and device of a tensor scale.
+ */
+export abstract class LocScaleDistribution implements Distribution {
+  readonly loc: Tensor;
+  readonly scale: Tensor;
+  readonly batchShape: number[];
+  readonly eventShape: number[] = [];
+  readonly hasRsample = true;
+
+  constructor(loc: Tensor | number, scale: Tensor | number) {
+    this.loc = typeof loc === 'number' && typeof scale !== 'number' ? asTensor(loc, scale) : asTensor(loc);
+    this.scale = asTensor(scale, this.loc);
+    this.batchShape = broadcastShapes(this.loc.shape, this.scale.shape);
+  }
+  abstract get mean(): Tensor;
+  abstract rsample(sampleShape?: number[], options?: SampleOptions): Tensor;
+  abstract logProb(x: Tensor): Tensor;
+  abstract entropy(): Tensor;
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return torch.noGrad(() => this.rsample(sampleShape, options));
+  }
+}
+
+/**
+ * Parameter-free standard distributions over tensors of shape eventShape (StandardNormal,
+ * StandardLogistic): batchShape = [], mean 0, logProb summed over the event. They hold no tensors, so
+ * one instance can live as long as a model without being kept.
+ */
+export abstract class StandardEventDistribution implements Distribution {
+  readonly batchShape: number[] = [];
+  readonly eventShape: number[];
+  readonly hasRsample = true;
+  readonly dtype: Tensor['dtype'];
+
+  constructor(eventShape: number[] | number = [], options: { dtype?: Tensor['dtype'] } = {}) {
+    this.eventShape = typeof eventShape === 'number' ? [eventShape] : [...eventShape];
+    this.dtype = options.dtype ?? 'float32';
+  }
+  /** Number of elements in one event. */
+  get eventSize(): number {
+    return this.eventShape.reduce((a, b) => a * b, 1);
+  }
+  get mean(): Tensor {
+    return torch.zeros(this.eventShape, { dtype: this.dtype });
+  }
+  abstract rsample(sampleShape?: number[], options?: SampleOptions): Tensor;
+  abstract logProb(x: Tensor): Tensor;
+  abstract entropy(): Tensor;
+  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
+    return torch.noGrad(() => this.rsample(sampleShape, options));
+  }
+}

@@ -1,20 +1,12 @@
 /** Gumbel, and the Gumbel-softmax / Concrete relaxation of a categorical (Jang et al.; Maddison et al., 2017). */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { asTensor, broadcastShapes, gumbelNoise, EULER_GAMMA, type Distribution, type SampleOptions } from './distribution.ts';
+import { asTensor, gumbelNoise, EULER_GAMMA, LocScaleDistribution, type Distribution, type SampleOptions } from './distribution.ts';
 import { probsToLogits } from './bernoulli.ts';
 
 /** Gumbel(loc, scale), elementwise: x = loc - scale log(-log u). */
-export class Gumbel implements Distribution {
-  readonly loc: Tensor;
-  readonly scale: Tensor;
-  readonly batchShape: number[];
-  readonly eventShape: number[] = [];
-  readonly hasRsample = true;
-
+export class Gumbel extends LocScaleDistribution {
   constructor(loc: Tensor | number = 0, scale: Tensor | number = 1) {
-    this.loc = asTensor(loc);
-    this.scale = asTensor(scale, this.loc);
-    this.batchShape = broadcastShapes(this.loc.shape, this.scale.shape);
+    super(loc, scale);
   }
   /** loc + scale γ. */
   get mean(): Tensor {
@@ -23,9 +15,6 @@ export class Gumbel implements Distribution {
   rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
     const g = gumbelNoise([...sampleShape, ...this.batchShape], this.loc.dtype, options);
     return this.loc.add(g.mul(this.scale));
-  }
-  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    return torch.noGrad(() => this.rsample(sampleShape, options));
   }
   /** -(z + e^{-z}) - log scale, z = (x - loc)/scale. */
   logProb(x: Tensor): Tensor {

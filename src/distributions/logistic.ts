@@ -1,22 +1,14 @@
 /** The logistic distribution (NICE's prior: Dinh et al., 2014). */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { asTensor, broadcastShapes, openUniformNoise, sumRightmost, type Distribution, type SampleOptions } from './distribution.ts';
+import { openUniformNoise, sumRightmost, LocScaleDistribution, StandardEventDistribution, type SampleOptions } from './distribution.ts';
 
 /**
  * Logistic(loc, scale), elementwise: x = loc + scale (log u - log(1 - u)).
  * log p(x) = -z - 2 softplus(-z) - log scale with z = (x - loc)/scale (= -softplus(z) - softplus(-z) - log scale).
  */
-export class Logistic implements Distribution {
-  readonly loc: Tensor;
-  readonly scale: Tensor;
-  readonly batchShape: number[];
-  readonly eventShape: number[] = [];
-  readonly hasRsample = true;
-
+export class Logistic extends LocScaleDistribution {
   constructor(loc: Tensor | number = 0, scale: Tensor | number = 1) {
-    this.loc = asTensor(loc);
-    this.scale = asTensor(scale, this.loc);
-    this.batchShape = broadcastShapes(this.loc.shape, this.scale.shape);
+    super(loc, scale);
   }
   get mean(): Tensor {
     return this.loc.expand(this.batchShape);
@@ -28,9 +20,6 @@ export class Logistic implements Distribution {
   rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
     const u = openUniformNoise([...sampleShape, ...this.batchShape], this.loc.dtype, options);
     return this.loc.add(u.log().sub(u.neg().log1p()).mul(this.scale));
-  }
-  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    return torch.noGrad(() => this.rsample(sampleShape, options));
   }
   logProb(x: Tensor): Tensor {
     const z = x.sub(this.loc).div(this.scale);
@@ -46,31 +35,15 @@ export class Logistic implements Distribution {
  * StandardLogistic(eventShape): Logistic(0, 1) over tensors of shape eventShape, logProb summed over
  * them (NICE's prior). Holds no tensors, so it can live as long as a model.
  */
-export class StandardLogistic implements Distribution {
-  readonly batchShape: number[] = [];
-  readonly eventShape: number[];
-  readonly hasRsample = true;
-  readonly dtype: Tensor['dtype'];
-
-  constructor(eventShape: number[] | number = [], options: { dtype?: Tensor['dtype'] } = {}) {
-    this.eventShape = typeof eventShape === 'number' ? [eventShape] : [...eventShape];
-    this.dtype = options.dtype ?? 'float32';
-  }
-  get mean(): Tensor {
-    return torch.zeros(this.eventShape, { dtype: this.dtype });
-  }
+export class StandardLogistic extends StandardEventDistribution {
   rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
     const u = openUniformNoise([...sampleShape, ...this.eventShape], this.dtype, options);
     return u.log().sub(u.neg().log1p());
-  }
-  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    return torch.noGrad(() => this.rsample(sampleShape, options));
   }
   logProb(x: Tensor): Tensor {
     return sumRightmost(x.softplus().add(x.neg().softplus()).neg(), this.eventShape.length);
   }
   entropy(): Tensor {
-    const d = this.eventShape.reduce((a, b) => a * b, 1);
-    return torch.tensor(2 * d, { dtype: this.dtype });
+    return torch.tensor(2 * this.eventSize, { dtype: this.dtype });
   }
 }

@@ -1,23 +1,14 @@
 /** Gaussians: elementwise `Normal`, `DiagonalNormal` (event over the last dim) and `StandardNormal`. */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { asTensor, broadcastShapes, standardNormalNoise, sumRightmost, LOG_2PI, type Distribution, type SampleOptions } from './distribution.ts';
+import { standardNormalNoise, sumRightmost, LOG_2PI, LocScaleDistribution, StandardEventDistribution, type Distribution, type SampleOptions } from './distribution.ts';
 
 /**
  * Normal(loc, scale): independent Gaussians, one per element of the broadcast of loc and scale
  * (batchShape = that shape, eventShape = []). rsample is loc + scale * eps.
  */
-export class Normal implements Distribution {
-  readonly loc: Tensor;
-  readonly scale: Tensor;
-  readonly batchShape: number[];
-  readonly eventShape: number[] = [];
-  readonly hasRsample = true;
-
+export class Normal extends LocScaleDistribution {
   constructor(loc: Tensor | number, scale: Tensor | number) {
-    const l = typeof loc === 'number' && typeof scale !== 'number' ? asTensor(loc, scale) : asTensor(loc);
-    this.loc = l;
-    this.scale = asTensor(scale, l);
-    this.batchShape = broadcastShapes(this.loc.shape, this.scale.shape);
+    super(loc, scale);
   }
 
   get mean(): Tensor {
@@ -33,9 +24,6 @@ export class Normal implements Distribution {
   rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
     const eps = standardNormalNoise([...sampleShape, ...this.batchShape], this.loc, options);
     return this.loc.add(eps.mul(this.scale));
-  }
-  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    return torch.noGrad(() => this.rsample(sampleShape, options));
   }
   /** log N(x; loc, scale²) = -(x-loc)²/(2 scale²) - log scale - log(2π)/2, elementwise. */
   logProb(x: Tensor): Tensor {
@@ -109,32 +97,15 @@ export class DiagonalNormal implements Distribution {
  * logProb(x) sums over the trailing eventShape.length dimensions. It holds no tensors, so one
  * instance can live as long as a model (a flow's or a VAE's prior) without being kept.
  */
-export class StandardNormal implements Distribution {
-  readonly batchShape: number[] = [];
-  readonly eventShape: number[];
-  readonly hasRsample = true;
-  readonly dtype: Tensor['dtype'];
-
-  constructor(eventShape: number[] | number = [], options: { dtype?: Tensor['dtype'] } = {}) {
-    this.eventShape = typeof eventShape === 'number' ? [eventShape] : [...eventShape];
-    this.dtype = options.dtype ?? 'float32';
-  }
-  get mean(): Tensor {
-    return torch.zeros(this.eventShape, { dtype: this.dtype });
-  }
+export class StandardNormal extends StandardEventDistribution {
   rsample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
     const shape = [...sampleShape, ...this.eventShape];
     return options.generator ? torch.randn(shape, { generator: options.generator, dtype: this.dtype }) : torch.randn(shape, { dtype: this.dtype });
   }
-  sample(sampleShape: number[] = [], options: SampleOptions = {}): Tensor {
-    return torch.noGrad(() => this.rsample(sampleShape, options));
-  }
   logProb(x: Tensor): Tensor {
-    const d = this.eventShape.reduce((a, b) => a * b, 1);
-    return sumRightmost(x.square().mul(-0.5), this.eventShape.length).sub(0.5 * LOG_2PI * d);
+    return sumRightmost(x.square().mul(-0.5), this.eventShape.length).sub(0.5 * LOG_2PI * this.eventSize);
   }
   entropy(): Tensor {
-    const d = this.eventShape.reduce((a, b) => a * b, 1);
-    return torch.tensor(d * (0.5 + 0.5 * LOG_2PI), { dtype: this.dtype });
+    return torch.tensor(this.eventSize * (0.5 + 0.5 * LOG_2PI), { dtype: this.dtype });
   }
 }
