@@ -1,8 +1,7 @@
 /** `genlab eval <run>`: test NLL (where the model has logProb), MMD and sliced Wasserstein (2D). */
 import type { Command } from '../command.ts';
-import { UsageError } from '../args.ts';
-import { openRun, evaluateRun } from '../../train/index.ts';
-import { fmt } from './shared.ts';
+import { evaluateRun } from '../../train/index.ts';
+import { fmt, openRunFromArgs, RUN_FLAGS } from './shared.ts';
 
 const DESCRIPTIONS: Record<string, string> = {
   testNll: 'test negative log-likelihood (nats per example)',
@@ -20,14 +19,10 @@ export const evalCommand: Command = {
     json: { type: 'bool', help: 'print one JSON object' },
     n: { type: 'int', help: 'held-out examples to use (default 2000 for 2D, the test split for images)' },
     seed: { type: 'int', help: "seed of the held-out draw and the samples (default: the run's)" },
-    root: { type: 'string', default: 'runs', help: 'folder of runs (when <run> is a name)' },
-    checkpoint: { type: 'string', help: 'checkpoint file (default: the newest)' },
-    'no-ema': { type: 'bool', help: 'use the raw weights even when the run has EMA weights' },
+    ...RUN_FLAGS,
   },
   async run(positional, flags): Promise<number> {
-    const name = positional[0];
-    if (!name) throw new UsageError('give the run: genlab eval <run-folder-or-name>');
-    const opened = openRun(name, { root: flags.root as string, checkpoint: flags.checkpoint as string | undefined, ema: !flags['no-ema'] });
+    const opened = openRunFromArgs('eval', positional, flags);
     try {
       const r = await evaluateRun(opened, { n: flags.n as number | undefined, seed: flags.seed as number | undefined });
       if (flags.json) {

@@ -4,7 +4,8 @@ import type { Command } from '../command.ts';
 import { UsageError } from '../args.ts';
 import { torch } from '../../tensor/index.ts';
 import { saveSafetensors } from '../../io/safetensors.ts';
-import { openRun, writeSamplePictures, deriveSeed } from '../../train/index.ts';
+import { writeSamplePictures, deriveSeed } from '../../train/index.ts';
+import { openRunFromArgs, RUN_FLAGS } from './shared.ts';
 import { flowOf, flowTrajectory, temperatureGrids, writeTrajectory } from '../../models/flows/pictures.ts';
 
 export const sampleCommand: Command = {
@@ -17,16 +18,12 @@ export const sampleCommand: Command = {
     temperature: { type: 'float', default: 1, help: 'scale of the base noise' },
     steps: { type: 'int', help: 'sampler steps (families that have a sampler)' },
     seed: { type: 'int', default: 0, help: 'sampling seed' },
-    root: { type: 'string', default: 'runs', help: 'folder of runs (when <run> is a name)' },
-    checkpoint: { type: 'string', help: 'checkpoint file (default: the newest)' },
-    'no-ema': { type: 'bool', help: 'use the raw weights even when the run has EMA weights' },
+    ...RUN_FLAGS,
     trajectory: { type: 'bool', help: '2D flows: write trajectory-<step>.gif and -strip.png, base samples moving through the layers (or a CNF\'s ODE)' },
     temperatures: { type: 'string', help: 'images: one grid per temperature side by side, e.g. 0.5,0.7,1 (writes temperatures-<step>.png)' },
   },
   async run(positional, flags): Promise<number> {
-    const name = positional[0];
-    if (!name) throw new UsageError('give the run: genlab sample <run-folder-or-name>');
-    const opened = openRun(name, { root: flags.root as string, checkpoint: flags.checkpoint as string | undefined, ema: !flags['no-ema'] });
+    const opened = openRunFromArgs('sample', positional, flags);
     try {
       const kind = opened.config.data.kind;
       const n = (flags.n as number | undefined) ?? (kind === 'image' ? 64 : 2000);

@@ -1,5 +1,6 @@
 /** Helpers shared by the list/train/sample/eval/demo commands. */
-import { UsageError } from '../args.ts';
+import { UsageError, type FlagSpecs, type ParsedFlags } from '../args.ts';
+import { openRun, type OpenedRun } from '../../train/index.ts';
 
 /**
  * Parses repeated `--config key=value` entries (comma-separated or given several times; the args
@@ -51,4 +52,18 @@ export function fmt(x: number): string {
   const a = Math.abs(x);
   if (a !== 0 && (a < 1e-3 || a >= 1e6)) return x.toExponential(4);
   return x.toFixed(4);
+}
+
+/** The flags that pick a run's weights, shared by `sample` and `eval`. */
+export const RUN_FLAGS: FlagSpecs = {
+  root: { type: 'string', default: 'runs', help: 'folder of runs (when <run> is a name)' },
+  checkpoint: { type: 'string', help: 'checkpoint file (default: the newest)' },
+  'no-ema': { type: 'bool', help: 'use the raw weights even when the run has EMA weights' },
+};
+
+/** Opens the run named by the first positional argument with RUN_FLAGS; `command` names it in the error. */
+export function openRunFromArgs(command: string, positional: string[], flags: ParsedFlags): OpenedRun {
+  const name = positional[0];
+  if (!name) throw new UsageError(`give the run: genlab ${command} <run-folder-or-name>`);
+  return openRun(name, { root: flags.root as string, checkpoint: flags.checkpoint as string | undefined, ema: !flags['no-ema'] });
 }
