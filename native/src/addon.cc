@@ -144,11 +144,6 @@ static Napi::Value DisposeArray(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-static Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
-  Slot* slot = slotOf(info.Env(), state(info.Env()), info[0]);
-  return Napi::Boolean::New(info.Env(), !slot || !slot->live);
-}
-
 // { tensors, bytes }: live handles of this thread and the bytes of their distinct storages.
 static Napi::Value Memory(const Napi::CallbackInfo& info) {
   EnvState* st = state(info.Env());
@@ -217,23 +212,9 @@ static Napi::Value DeviceOf(const Napi::CallbackInfo& info) {
   GENLAB_CATCH(info.Env())
 }
 
-static Napi::Value Describe(const Napi::CallbackInfo& info) {
-  GENLAB_TRY
-  return Napi::String::New(info.Env(), describeTensor(unwrapTensor(info.Env(), info[0], "describe")));
-  GENLAB_CATCH(info.Env())
-}
-
 static Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
   GENLAB_TRY
   return Napi::Boolean::New(info.Env(), unwrapTensor(info.Env(), info[0], "isContiguous").is_contiguous());
-  GENLAB_CATCH(info.Env())
-}
-
-static Napi::Value SameStorage(const Napi::CallbackInfo& info) {
-  GENLAB_TRY
-  const at::Tensor& a = unwrapTensor(info.Env(), info[0], "a");
-  const at::Tensor& b = unwrapTensor(info.Env(), info[1], "b");
-  return Napi::Boolean::New(info.Env(), a.has_storage() && b.has_storage() && a.storage().is_alias_of(b.storage()));
   GENLAB_CATCH(info.Env())
 }
 
@@ -283,20 +264,6 @@ static Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
   Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, n);
   if (n) std::memcpy(buf.Data(), t.data_ptr(), n);
   return buf;
-  GENLAB_CATCH(info.Env())
-}
-
-// copyInto(handle, typedArray): writes data into an existing contiguous CPU tensor (no allocation).
-static Napi::Value CopyFromBuffer(const Napi::CallbackInfo& info) {
-  GENLAB_TRY
-  Napi::Env env = info.Env();
-  const at::Tensor& t = unwrapTensor(env, info[0], "copyFromBuffer");
-  Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
-  size_t need = t.numel() * t.element_size();
-  if (!t.device().is_cpu() || !t.is_contiguous()) throw std::invalid_argument("copyFromBuffer: target must be a contiguous CPU tensor");
-  if (ta.ByteLength() != need) throw std::invalid_argument("copyFromBuffer: byte length mismatch");
-  std::memcpy(t.data_ptr(), static_cast<uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), need);
-  return env.Undefined();
   GENLAB_CATCH(info.Env())
 }
 
@@ -430,7 +397,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("dispose", Napi::Function::New(env, Dispose));
   exports.Set("disposeArray", Napi::Function::New(env, DisposeArray));
-  exports.Set("isDisposed", Napi::Function::New(env, IsDisposed));
   exports.Set("memory", Napi::Function::New(env, Memory));
   exports.Set("shape", Napi::Function::New(env, Shape));
   exports.Set("strides", Napi::Function::New(env, Strides));
@@ -438,12 +404,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("numel", Napi::Function::New(env, Numel));
   exports.Set("dtype", Napi::Function::New(env, Dtype));
   exports.Set("device", Napi::Function::New(env, DeviceOf));
-  exports.Set("describe", Napi::Function::New(env, Describe));
   exports.Set("isContiguous", Napi::Function::New(env, IsContiguous));
-  exports.Set("sameStorage", Napi::Function::New(env, SameStorage));
   exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer));
   exports.Set("toBuffer", Napi::Function::New(env, ToBuffer));
-  exports.Set("copyFromBuffer", Napi::Function::New(env, CopyFromBuffer));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
   exports.Set("newGenerator", Napi::Function::New(env, NewGenerator));
   exports.Set("generatorSeed", Napi::Function::New(env, GeneratorSeed));

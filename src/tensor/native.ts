@@ -20,7 +20,6 @@ export interface NativeCore {
   allSchemas(): string[];
   dispose(...handles: number[]): void;
   disposeArray(handles: number[]): void;
-  isDisposed(h: number): boolean;
   memory(): { tensors: number; bytes: number };
   shape(h: number): number[];
   strides(h: number): number[];
@@ -28,12 +27,9 @@ export interface NativeCore {
   numel(h: number): number;
   dtype(h: number): number;
   device(h: number): string;
-  describe(h: number): string;
   isContiguous(h: number): boolean;
-  sameStorage(a: number, b: number): boolean;
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): number;
   toBuffer(h: number): ArrayBuffer;
-  copyFromBuffer(h: number, data: ArrayBufferView): void;
   manualSeed(seed: number): void;
   newGenerator(seed?: number, device?: string): object;
   generatorSeed(g: object, seed?: number): number;
