@@ -9,7 +9,7 @@ function topHelp(): string {
 export function commandHelp(name: string): string {
   const c = commands.find((x) => x.name === name);
   if (!c) return topHelp();
-  return `Usage: genlab ${c.name} ${c.usage}\n\n${c.summary}\n\nFlags:\n${formatFlags(c.flags)}\n  --help                             show this help`;
+  return `Usage: genlab ${c.name} ${c.usage}\n\n${c.summary}\n\nFlags:\n${formatFlags({ ...c.flags, help: { type: 'bool', help: 'show this help' } })}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
