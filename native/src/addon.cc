@@ -288,7 +288,8 @@ static Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
   if (dev.is_cpu()) {
     g = at::make_generator<at::CPUGeneratorImpl>();
   } else if (dev.is_cuda()) {
-    g = at::detail::getCUDAHooks().getDefaultCUDAGenerator(dev.has_index() ? dev.index() : 0).clone();
+    // Context::defaultGenerator exists in libtorch 1.13 and 2.x (the CUDA hooks' accessor was renamed in 2.5).
+    g = at::globalContext().defaultGenerator(at::Device(at::kCUDA, dev.has_index() ? dev.index() : 0)).clone();
   } else {
     throw std::invalid_argument("Generator: unsupported device " + device);
   }

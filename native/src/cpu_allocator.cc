@@ -4,6 +4,7 @@
 // lists per 64-byte size class and reused; larger ones are plain aligned mallocs (glibc's thresholds
 // are tuned in addon.cc). Every block carries a 64-byte header naming its class, so one deleter serves
 // both kinds and libtorch's raw_allocate/raw_deallocate work.
+#include <cstring>
 #include "common.h"
 
 #include <c10/core/CPUAllocator.h>
@@ -69,7 +70,15 @@ void deleteBlock(void* data) {
 
 class SmallBlockAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t n) const override {
+  // libtorch < 2.3 declares allocate() const; later versions drop the const and add a pure copy_data().
+  // Both spellings are defined (no `override`), so whichever the installed libtorch declares is overridden.
+  c10::DataPtr allocate(size_t n) { return allocateBlock(n); }
+  c10::DataPtr allocate(size_t n) const { return allocateBlock(n); }
+  void copy_data(void* dest, const void* src, std::size_t count) const {
+    if (count > 0) std::memcpy(dest, src, count);
+  }
+
+  c10::DataPtr allocateBlock(size_t n) const {
     void* block = nullptr;
     if (n > kMaxCached || cacheGone) {
       if (posix_memalign(&block, kAlign, sizeof(Header) + n) != 0) throw std::bad_alloc();
