@@ -6,15 +6,31 @@ export class Generator {
   readonly _g: object;
   readonly device: string;
   constructor(options: { seed?: number; device?: string } = {}) {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`new torch.Generator: options must be an object { seed?, device? }, got ${String(options)}`);
+    for (const k of Object.keys(options)) {
+      if (k !== 'seed' && k !== 'device') throw new TypeError(`new torch.Generator: unknown option '${k}'; options: seed, device`);
+    }
+    if (options.seed !== undefined) checkSeed(options.seed, 'new torch.Generator');
+    if (options.device !== undefined && typeof options.device !== 'string') {
+      throw new TypeError(`new torch.Generator: device must be a string ('cpu', 'cuda'), got ${String(options.device)}`);
+    }
     this.device = options.device ?? 'cpu';
     this._g = N.newGenerator(options.seed, this.device);
   }
   manualSeed(seed: number): this {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`Generator.manualSeed: seed must be a non-negative integer, got ${seed}`);
+    checkSeed(seed, 'Generator.manualSeed');
     N.generatorSeed(this._g, seed);
     return this;
   }
   initialSeed(): number {
     return N.generatorSeed(this._g);
   }
+}
+
+/** A seed is a non-negative safe integer (a string, a fraction or a negative number is an error, not ignored). */
+export function checkSeed(seed: unknown, what: string): number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
+    throw new RangeError(`${what}: seed must be a non-negative integer (at most 2^53 - 1), got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}${typeof seed !== 'number' ? ` (${typeof seed})` : ''}`);
+  }
+  return seed;
 }

@@ -115,7 +115,26 @@ export class Tensor implements Owned {
     N.retainGrad(this._h);
     return this;
   }
-  backward(gradient?: Tensor | null, options: BackwardOptions = {}): void {
+  /**
+   * Gradients of this tensor with respect to the leaves. A non-scalar tensor needs the gradient of
+   * its elements: `y.backward(gradient)` or `y.backward({ gradient })` (e.g. torch.onesLike(y) for a sum).
+   */
+  backward(gradient?: Tensor | null | (BackwardOptions & { gradient?: Tensor | null }), options: BackwardOptions = {}): void {
+    if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) {
+      if (typeof gradient !== 'object') throw new TypeError(`Tensor.backward: the gradient must be a Tensor (or { gradient, retainGraph, createGraph, inputs }), got ${typeof gradient} ${String(gradient)}`);
+      const { gradient: g, ...rest } = gradient;
+      for (const k of Object.keys(rest)) {
+        if (!['retainGraph', 'createGraph', 'inputs'].includes(k)) throw new TypeError(`Tensor.backward: unknown option '${k}'; options: gradient, retainGraph, createGraph, inputs`);
+      }
+      return this.backward(g ?? null, { ...rest, ...options });
+    }
+    for (const k of Object.keys(options)) {
+      if (!['retainGraph', 'createGraph', 'inputs'].includes(k)) throw new TypeError(`Tensor.backward: unknown option '${k}'; options: retainGraph, createGraph, inputs`);
+    }
+    if (!gradient && N.numel(this._h) !== 1) {
+      const shape = `${this.dtype}[${this.shape.join(', ')}]`;
+      throw new RangeError(`Tensor.backward: the output ${shape} is not a scalar, so backward needs its gradient: y.backward(gradient) or y.backward({ gradient }) with a tensor of shape [${this.shape.join(', ')}] (torch.onesLike(y) gives the gradient of y.sum())`);
+    }
     syncGradMode(currentContext());
     N.backward(
       [this._h],
@@ -134,7 +153,7 @@ export class Tensor implements Owned {
   /** Elements as a flat array of JS numbers (booleans for bool tensors). */
   toFlatArray(): number[] {
     const a = this.toTypedArray();
-    if (a instanceof BigInt64Array) return Array.from(a, (x) => Number(x));
+    if (a instanceof BigInt64Array) return Array.from(a, (x) => exactNumber(x, 'toFlatArray'));
     return Array.from(a as ArrayLike<number>);
   }
   /** Nested JS arrays in the tensor's shape (PyTorch's tolist()); a number for a 0-d tensor. */
@@ -158,7 +177,7 @@ export class Tensor implements Owned {
     const n = N.numel(this._h);
     if (n !== 1) throw new RangeError(`item: the tensor has ${n} elements (${this.shape.join('x') || 'scalar'}); item() needs exactly one`);
     const a = this.toTypedArray();
-    return typeof a[0] === 'bigint' ? Number(a[0]) : (a[0] as number);
+    return typeof a[0] === 'bigint' ? exactNumber(a[0], 'item') : (a[0] as number);
   }
 
   // ---- conversions ----
@@ -211,6 +230,15 @@ export class Tensor implements Owned {
   [inspect.custom](): string {
     return this.toString();
   }
+}
+
+/** An int64 element as a JS number, or an error when a number cannot hold it exactly (beyond 2^53). */
+function exactNumber(x: bigint, what: string): number {
+  const n = Number(x);
+  if (!Number.isSafeInteger(n)) {
+    throw new RangeError(`${what}: the int64 value ${x} is beyond 2^53 and would lose digits as a JS number; read it as a bigint with toTypedArray() (a BigInt64Array)`);
+  }
+  return n;
 }
 
 // Set by ops.ts (it needs the dispatcher, which needs this class).
