@@ -91,9 +91,9 @@ function findSpec(prop: string): OpSpec | undefined {
 function missingOperator(prop: string): (...args: unknown[]) => never {
   const f = (): never => {
     allSchemaNames();
-    const near = closest(snake(prop), schemaIndex!.keys());
+    const near = closest(snake(prop), [...schemaIndex!.keys()].filter((k) => k.startsWith('aten::')).map((k) => k.slice(6)));
     throw new TypeError(
-      `torch.ops.aten.${prop}: libtorch ${N.buildInfo().torchVersion} has no operator aten::${snake(prop)}${near ? ` (did you mean torch.ops.aten.${near.replace(/^aten::/, '')}?)` : ''}`,
+      `torch.ops.aten.${prop}: libtorch ${N.buildInfo().torchVersion} has no operator aten::${snake(prop)}${near ? ` (did you mean torch.ops.aten.${near}?)` : ''}`,
     );
   };
   Object.defineProperty(f, 'name', { value: prop });
