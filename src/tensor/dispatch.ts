@@ -68,9 +68,12 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
 }
 
+/** Integers that reach libtorch exactly (an int64 from a double beyond 2^53 would be a different number). */
+const isInt = Number.isSafeInteger;
+
 function isIntArray(v: unknown): boolean {
   if (!Array.isArray(v)) return false;
-  for (const x of v) if (!Number.isInteger(x)) return false;
+  for (const x of v) if (!isInt(x)) return false;
   return true;
 }
 
@@ -82,8 +85,8 @@ function fits(kind: number, flags: number, v: unknown, bareInt: boolean): boolea
     case K_TENSOR: return v instanceof Tensor;
     case K_TENSOR_LIST: return Array.isArray(v) && v.every((x) => x instanceof Tensor);
     case K_OPT_TENSOR_LIST: return Array.isArray(v) && v.every((x) => x === null || x === undefined || x instanceof Tensor);
-    case K_INT: return Number.isInteger(v);
-    case K_INT_LIST: return Array.isArray(v) ? isIntArray(v) : bareInt && Number.isInteger(v);
+    case K_INT: return isInt(v);
+    case K_INT_LIST: return Array.isArray(v) ? isIntArray(v) : bareInt && isInt(v);
     case K_FLOAT: return typeof v === 'number';
     case K_FLOAT_LIST: case K_SCALAR_LIST: return Array.isArray(v) && v.every((x) => typeof x === 'number');
     case K_BOOL: return typeof v === 'boolean';
@@ -177,8 +180,8 @@ function editDistance(a: string, b: string): number {
 function kindWanted(kind: number): string {
   switch (kind) {
     case K_DTYPE: return `a dtype (${Object.keys(DTYPE_CODE).join(', ')})`;
-    case K_INT: return 'an integer';
-    case K_INT_LIST: return 'an array of integers';
+    case K_INT: return 'an integer (at most 2^53 - 1 in size)';
+    case K_INT_LIST: return 'an array of integers (each at most 2^53 - 1 in size)';
     case K_FLOAT: return 'a number';
     case K_SCALAR: return 'a number or boolean';
     case K_BOOL: return 'a boolean';

@@ -15,6 +15,9 @@ export class Generator {
       throw new TypeError(`new torch.Generator: device must be a string ('cpu', 'cuda'), got ${String(options.device)}`);
     }
     this.device = options.device ?? 'cpu';
+    if (this.device.startsWith('cuda') && N.cudaDeviceCount() === 0) {
+      throw new Error(`new torch.Generator: device ${JSON.stringify(this.device)} is not available: this libtorch (${N.buildInfo().torchVersion}) was built without CUDA, or no GPU is visible (torch.cuda.isAvailable() is false)`);
+    }
     this._g = N.newGenerator(options.seed, this.device);
   }
   manualSeed(seed: number): this {

@@ -76,8 +76,9 @@ function isOwned(x: unknown): x is Owned {
 }
 
 /**
- * The tensors in a value: a tensor, or arrays / plain objects / Maps / Sets of them, at any depth
- * (cycles are visited once). Class instances other than tensors are not looked into.
+ * The tensors in a value: a tensor, or arrays / objects (plain or class instances: their own
+ * enumerable fields) / Maps / Sets of them, at any depth; cycles are visited once. Typed arrays,
+ * buffers, promises, dates and regexps hold no tensors and are not looked into.
  */
 export function tensorsIn(value: unknown, out: Set<Owned> = new Set()): Set<Owned> {
   if (value === null || typeof value !== 'object') return out;
@@ -99,7 +100,8 @@ export function tensorsIn(value: unknown, out: Set<Owned> = new Set()): Set<Owne
     if (Array.isArray(v)) for (const x of v) push(x);
     else if (v instanceof Map) for (const x of v.values()) push(x);
     else if (v instanceof Set) for (const x of v) push(x);
-    else if (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null) for (const k in v) push((v as Record<string, unknown>)[k]);
+    else if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Promise || v instanceof Date || v instanceof RegExp) continue;
+    else for (const k of Object.keys(v)) push((v as Record<string, unknown>)[k]);
   }
   return out;
 }

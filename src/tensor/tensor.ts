@@ -52,6 +52,7 @@ export class Tensor implements Owned {
   size(dim?: number): number[] | number {
     const s = N.shape(this._h);
     if (dim === undefined) return s;
+    if (!Number.isInteger(dim)) throw new TypeError(`size: dimension must be an integer, got ${typeof dim === 'string' ? JSON.stringify(dim) : String(dim)}`);
     const d = dim < 0 ? dim + s.length : dim;
     if (d < 0 || d >= s.length) throw new RangeError(`size: dimension ${dim} out of range for a ${s.length}-d tensor`);
     return s[d]!;

@@ -55,6 +55,8 @@ const cases: CliCase[] = [
   { name: '--name ..', args: train('--name', '..', '--steps', '2'), code: 2, err: [/--name/, /"\.\."/] },
   { name: '--name .', args: train('--name', '.', '--steps', '2'), code: 2, err: [/--name/, /"\."/] },
   { name: '--resume --name ../x', args: ['train', '--resume', '--name', '../x', '--out', out], code: 2, err: [/--name/, /"\.\.\/x"/] },
+  { name: "--out ''", args: ['train', 'gaussian', '--data', 'moons', '--out', '', '--name', 'x', '--steps', '2'], code: 2, err: [/--out/, /''/] },
+  { name: "sample --root ''", args: ['sample', 'x', '--root', ''], code: 2, err: [/--root/, /''/] },
   { name: '--steps 1e20', args: train('--steps', '1e20'), code: 2, err: [/--steps/, /'1e20'/] },
   { name: '--steps 10^20 digits', args: train('--steps', '100000000000000000000'), code: 2, err: [/--steps/, /'100000000000000000000'/] },
   { name: '--steps 2e9 as digits', args: train('--steps', '2000000000', '--name', 'huge'), code: 1, err: [/'steps'/, /2000000000/, /at most/], after: () => assert.ok(!existsSync(join(out, 'huge'))) },

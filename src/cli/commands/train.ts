@@ -134,6 +134,7 @@ export const trainCommand: Command = {
     const data = flags.data as string | undefined;
     if (!data && !resume) throw new UsageError(`--data is required; data sets: ${dataNames().join(', ')}`);
     if (resume && flags.name === undefined) throw new UsageError('--resume needs --name <run>');
+    if (String(flags.out).trim() === '') throw new UsageError(`--out must name a folder, got ''`);
     if (flags.name !== undefined) {
       try {
         checkRunName(flags.name, '--name');
