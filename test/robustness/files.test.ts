@@ -15,7 +15,7 @@ import { parseIdx, readIdx } from '../../src/data/idx.ts';
 import { RunDir, checkRunName, checkpointProblem } from '../../src/train/run.ts';
 import { openRun, trainRun, planResume } from '../../src/train/session.ts';
 import { resolveTrainConfig } from '../../src/train/config.ts';
-import { runCase, type Case } from './helpers.ts';
+import { runTable, type Case } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'genlab-robust-files-'));
 const file = (name: string, bytes: Uint8Array | string): string => {
@@ -94,15 +94,7 @@ async function makeRun(name: string): Promise<RunDir> {
 }
 
 test(`files: ${cases.length} damaged-file and bad-name cases name the file and the problem`, async () => {
-  const failures: string[] = [];
-  for (const c of cases) {
-    try {
-      await torch.scope(() => runCase(c));
-    } catch (e) {
-      failures.push((e as Error).message.split('\n').slice(0, 3).join(' | '));
-    }
-  }
-  assert.deepEqual(failures, []);
+  assert.deepEqual(await runTable(cases, (f) => torch.scope(f)), []);
 });
 
 test('run folders: corrupt config.json, damaged checkpoints, fallback to the newest intact one', async () => {
@@ -161,15 +153,7 @@ test('run folders: corrupt config.json, damaged checkpoints, fallback to the new
   runCases.push({ name: 'resume of a finished run', run: () => planResume(config, {}, 20, 'r'), error: [/already trained to step 20/, /--steps above 20/] });
   runCases.push({ name: 'resume with more steps says so', run: () => planResume(config, { train: { steps: 40, lr: config.train.lr } }, 20, 'r').changes.join('\n'), ok: (r) => assert.match(String(r), /steps 20 -> 40/) });
   runCases.push({ name: 'resume with another logEvery is fine', run: () => planResume(config, { train: { steps: 30, logEvery: 2 } }, 20, 'r').config.train.logEvery, ok: (r) => assert.equal(r, 2) });
-  const failures: string[] = [];
-  for (const c of runCases) {
-    try {
-      await runCase(c);
-    } catch (e) {
-      failures.push((e as Error).message.split('\n').slice(0, 3).join(' | '));
-    }
-  }
-  assert.deepEqual(failures, []);
+  assert.deepEqual(await runTable(runCases), []);
   FILE_RUN_CASES = runCases.length;
 });
 

@@ -31,3 +31,16 @@ export async function runCase(c: Case): Promise<void> {
     c.ok?.(result);
   }
 }
+
+/** Runs every case (each inside `wrap`, e.g. a tensor scope) and returns the failures, one line each. */
+export async function runTable(cases: Case[], wrap: (f: () => Promise<void>) => Promise<void> | void = (f) => f()): Promise<string[]> {
+  const failures: string[] = [];
+  for (const c of cases) {
+    try {
+      await wrap(() => runCase(c));
+    } catch (e) {
+      failures.push((e as Error).message.split('\n').slice(0, 3).join(' | '));
+    }
+  }
+  return failures;
+}
