@@ -263,7 +263,7 @@ export function openRun(pathOrName: string, options: { root?: string; checkpoint
   let step = 0;
   try {
     torch.scope(() => {
-      const c = loadTrainingCheckpoint(checkpoint);
+      const c = loadTrainingCheckpoint(checkpoint, device);
       step = c.step;
       loadModules(model.modules, c.model);
       if (c.ema && options.ema !== false) {

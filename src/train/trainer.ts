@@ -117,7 +117,7 @@ export class Trainer {
   /** Restores weights, optimizer, EMA and step from a checkpoint file. */
   restore(path: string): void {
     torch.scope(() => {
-      const c = loadTrainingCheckpoint(path);
+      const c = loadTrainingCheckpoint(path, this.train.device);
       if (c.seed !== this.train.seed) {
         throw new Error(`${path} was written with seed ${c.seed}, this run has seed ${this.train.seed}; resume with the run's own config`);
       }
