@@ -1,7 +1,7 @@
 /** Bad inputs to the tensor engine: every case raises an error naming the operator and the bad value, or returns the right result. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { torch, type Tensor } from '../../src/index.ts';
+import { torch, nn, optim, type Tensor } from '../../src/index.ts';
 import { runTable, type Case } from './helpers.ts';
 
 const T = (): Tensor => torch.ones([2, 3]);
@@ -177,6 +177,16 @@ const cases: Case[] = [
   // ---- memory ----
   { name: 'bad_alloc names the bytes', run: () => torch.empty([1e6, 1e6, 1e3]), error: [/empty/, /4000000000000000 bytes|tried to allocate/] },
   { name: 'huge zeros names the size', run: () => torch.zeros([2 ** 31, 2 ** 31]), error: [/zeros/, /2147483648/] },
+  // ---- optimizers: a misspelled option must not silently keep the default ----
+  { name: 'Adam({ lR })', run: () => new optim.Adam(new nn.Linear(2, 2).parameters(), any({ lR: 0.1 })), error: [/Adam/, /unknown option 'lR'/] },
+  { name: 'AdamW({ weight_decay })', run: () => new optim.AdamW(new nn.Linear(2, 2).parameters(), any({ weight_decay: 0.1 })), error: [/AdamW/, /unknown option 'weight_decay'/] },
+  { name: 'SGD({ lr, momentun })', run: () => new optim.SGD(new nn.Linear(2, 2).parameters(), any({ lr: 0.1, momentun: 0.9 })), error: [/SGD/, /unknown option 'momentun'/] },
+  { name: 'Adam lr -1', run: () => new optim.Adam(new nn.Linear(2, 2).parameters(), { lr: -1 }), error: [/Adam/, /-1/] },
+  { name: 'clipGradNorm_ maxNorm -1', run: () => optim.clipGradNorm_(new nn.Linear(2, 2).parameters(), -1), error: [/clipGradNorm_/, /-1/] },
+  { name: 'clipGradNorm_ maxNorm NaN', run: () => optim.clipGradNorm_(new nn.Linear(2, 2).parameters(), NaN), error: [/clipGradNorm_/, /NaN/] },
+  { name: 'Linear with a fractional size', run: () => new nn.Linear(2.5, 2), error: [/empty/, /2\.5/] },
+  { name: 'Linear on the wrong width', run: () => new nn.Linear(3, 2).forward(torch.ones([4, 5])), error: [/linear/, /float32\[4, 5\]/, /4x5 and 3x2/] },
+  { name: 'loadStateDict of a wrong shape', run: () => new nn.Linear(2, 2).loadStateDict({ weight: torch.ones([3, 3]), bias: torch.ones([2]) }), error: [/loadStateDict/, /'weight'/, /\[3, 3\]/] },
   { name: 'setNumThreads(0)', run: () => torch.setNumThreads(0), error: [/setNumThreads/, /0/] },
 ];
 
