@@ -74,7 +74,7 @@ function dynamicSpec(name: string): OpSpec | undefined {
   }
   const required = (o: OverloadSpec) => o[1].filter((a) => (a[2] & 7) === 0).length;
   overloads.sort((a, b) => required(a) - required(b));
-  spec = { ns: 'torch', name, method: null, overloads };
+  spec = { ns: 'torch', name: `ops.aten.${name}`, method: null, overloads };
   dynamicSpecs.set(name, spec);
   return spec;
 }

@@ -149,7 +149,14 @@ export class Tensor implements Owned {
   // ---- data out ----
   /** The elements as a typed array (a copy; float16/bfloat16 come as Float32Array, int64 as BigInt64Array). */
   toTypedArray(): TypedArrayFor {
-    return typedArrayOf(N.toBuffer(this._h), this.dtype);
+    let buf: ArrayBuffer;
+    try {
+      buf = N.toBuffer(this._h);
+    } catch (e) {
+      const what = this._freed ? 'a disposed tensor' : `a ${this.dtype}[${this.shape.join(', ')}] tensor on ${this.device}`;
+      throw new Error(`toTypedArray of ${what}: ${(e as Error).message}`);
+    }
+    return typedArrayOf(buf, this.dtype);
   }
   /** Elements as a flat array of JS numbers (booleans for bool tensors). */
   toFlatArray(): number[] {

@@ -147,6 +147,9 @@ const cases: Case[] = [
   { name: 'device as number', run: () => torch.zeros([2], any({ device: 0 })), error: [/torch\.zeros/, /'device' got 0/] },
   { name: 'tensor on device tpu', run: () => torch.tensor([1], { device: 'tpu' }), error: [/tpu/] },
   { name: 'randn on cuda has no dispatcher dump', run: () => torch.cuda.isAvailable() ? torch.zeros([1]) : torch.randn([2], { device: 'cuda' }), error: torch.cuda.isAvailable() ? undefined : [/randn/, /"cuda"/, /^(?![\s\S]*Python, FuncTorch)/] },
+  { name: 'an op with no kernel for the device is one sentence, no dispatcher dump', run: () => torch.empty([2], { device: 'meta' }).nonzero(), error: [/aten::nonzero\(self: float32\[2\]@meta\)/, /no Meta kernel/, /^(?![\s\S]*only available for these backends)/] },
+  { name: 'reading a meta tensor', run: () => torch.empty([2], { device: 'meta' }).sum().item(), error: [/toTypedArray/, /meta/] },
+  { name: 'shape of a disposed tensor', run: () => { const t = torch.ones([1]); t.dispose(); return t.shape; }, error: [/disposed|freed/i] },
   // ---- autograd ----
   { name: 'backward of a non-scalar', run: () => torch.ones([2], { requiresGrad: true }).mul(2).backward(), error: [/Tensor\.backward/, /float32\[2\]/, /backward\(\{ gradient \}\)/] },
   { name: 'backward({ gradient }) works as the hint says', run: () => { const x = torch.ones([2], { requiresGrad: true }); x.mul(3).backward({ gradient: torch.onesLike(x) }); return x.grad; }, ok: eq([3, 3]) },
