@@ -181,3 +181,28 @@ test.after(() => {
   void FILE_RUN_CASES;
 });
 void readSafetensorsHeader;
+
+test('every run name stays a direct child of the runs folder, or is an error naming it (all short names over . / \\ a)', () => {
+  const alphabet = ['.', '/', '\\', 'a', ' '];
+  const names: string[] = [''];
+  for (let len = 1; len <= 4; len++) {
+    const prev = names.filter((n) => n.length === len - 1);
+    for (const p of prev) for (const c of alphabet) names.push(p + c);
+  }
+  let ok = 0;
+  let refused = 0;
+  for (const n of names) {
+    let d: RunDir | undefined;
+    try {
+      d = RunDir.at(dir, n);
+    } catch (e) {
+      assert.match((e as Error).message, esc(JSON.stringify(n)), `the error for ${JSON.stringify(n)} does not name it`);
+      refused++;
+      continue;
+    }
+    assert.equal(join(d.dir, '..'), dir, `${JSON.stringify(n)} resolved to ${d.dir}, outside ${dir}`);
+    assert.notEqual(d.dir, dir);
+    ok++;
+  }
+  assert.ok(ok > 10 && refused > 100, `${ok} accepted, ${refused} refused`);
+});
