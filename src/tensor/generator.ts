@@ -10,7 +10,7 @@ export class Generator {
     for (const k of Object.keys(options)) {
       if (k !== 'seed' && k !== 'device') throw new TypeError(`new torch.Generator: unknown option '${k}'; options: seed, device`);
     }
-    if (options.seed !== undefined) checkSeed(options.seed, 'new torch.Generator');
+    if (options.seed !== undefined) checkSeed(options.seed, 'new torch.Generator', true);
     if (options.device !== undefined && typeof options.device !== 'string') {
       throw new TypeError(`new torch.Generator: device must be a string ('cpu', 'cuda'), got ${String(options.device)}`);
     }
@@ -21,7 +21,7 @@ export class Generator {
     this._g = N.newGenerator(options.seed, this.device);
   }
   manualSeed(seed: number): this {
-    checkSeed(seed, 'Generator.manualSeed');
+    checkSeed(seed, 'Generator.manualSeed', true);
     N.generatorSeed(this._g, seed);
     return this;
   }
@@ -30,10 +30,15 @@ export class Generator {
   }
 }
 
-/** A seed is a non-negative safe integer (a string, a fraction or a negative number is an error, not ignored). */
-export function checkSeed(seed: unknown, what: string): number {
-  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`${what}: seed must be a non-negative integer (at most 2^53 - 1), got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}${typeof seed !== 'number' ? ` (${typeof seed})` : ''}`);
+/**
+ * A seed is a safe integer (a string or a fraction is an error, never ignored or truncated). Generators
+ * take negative seeds as PyTorch does (modulo 2^64) when `negativeOk`.
+ */
+export function checkSeed(seed: unknown, what: string, negativeOk = false): number {
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || (!negativeOk && seed < 0)) {
+    throw new RangeError(
+      `${what}: seed must be ${negativeOk ? 'an' : 'a non-negative'} integer (at most 2^53 - 1 in size), got ${typeof seed === 'string' ? JSON.stringify(seed) : String(seed)}${typeof seed !== 'number' ? ` (${typeof seed})` : ''}`,
+    );
   }
   return seed;
 }
