@@ -10,10 +10,24 @@
 #include <c10/core/CPUAllocator.h>
 
 #include <cstdlib>
+#include <new>
+#include <string>
 #include <vector>
 
 namespace genlab {
 namespace {
+
+// Out of memory: a std::bad_alloc that says how many bytes were asked for.
+class OutOfMemory final : public std::bad_alloc {
+ public:
+  explicit OutOfMemory(size_t n)
+      : msg_("out of memory: the CPU allocator could not allocate " + std::to_string(n) + " bytes (" +
+             std::to_string(static_cast<double>(n) / (1024.0 * 1024.0 * 1024.0)) + " GiB)") {}
+  const char* what() const noexcept override { return msg_.c_str(); }
+
+ private:
+  std::string msg_;
+};
 
 constexpr size_t kAlign = 64;
 constexpr size_t kMaxCached = 4096;  // bytes
@@ -81,7 +95,7 @@ class SmallBlockAllocator final : public c10::Allocator {
   c10::DataPtr allocateBlock(size_t n) const {
     void* block = nullptr;
     if (n > kMaxCached || cacheGone) {
-      if (posix_memalign(&block, kAlign, sizeof(Header) + n) != 0) throw std::bad_alloc();
+      if (posix_memalign(&block, kAlign, sizeof(Header) + n) != 0) throw OutOfMemory(n);
       static_cast<Header*>(block)->cls = 0;
       void* data = static_cast<Header*>(block) + 1;
       return {data, data, &deleteBlock, c10::Device(c10::DeviceType::CPU)};
@@ -93,7 +107,7 @@ class SmallBlockAllocator final : public c10::Allocator {
       list.pop_back();
     }
     if (!block) {
-      if (posix_memalign(&block, kAlign, sizeof(Header) + cls * kAlign) != 0) throw std::bad_alloc();
+      if (posix_memalign(&block, kAlign, sizeof(Header) + cls * kAlign) != 0) throw OutOfMemory(cls * kAlign);
       static_cast<Header*>(block)->cls = cls;
     }
     void* data = static_cast<Header*>(block) + 1;

@@ -328,7 +328,16 @@ function readExactly(fd: number, file: string, length: number, position: number)
 }
 
 function withFile<T>(path: string, fn: (fd: number, size: number) => T): T {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+    if (fstatSync(fd).isDirectory()) {
+      closeSync(fd);
+      throw new Error('it is a directory, not a file');
+    }
+  } catch (e) {
+    throw new SafetensorsError(path, `cannot read: ${(e as Error).message}`);
+  }
   try {
     return fn(fd, fstatSync(fd).size);
   } finally {

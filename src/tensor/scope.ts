@@ -75,25 +75,39 @@ function isOwned(x: unknown): x is Owned {
   return typeof x === 'object' && x !== null && typeof (x as Owned)._h === 'number' && '_scope' in x;
 }
 
-/** Marks the tensors in a returned value (a tensor, or arrays / plain objects / Maps of them). */
-function collect(value: unknown, out: Set<Owned>, depth = 0): void {
-  if (depth > 8 || value === null || typeof value !== 'object') return;
+/**
+ * The tensors in a value: a tensor, or arrays / objects (plain or class instances: their own
+ * enumerable fields) / Maps / Sets of them, at any depth; cycles are visited once. Typed arrays,
+ * buffers, promises, dates and regexps hold no tensors and are not looked into.
+ */
+export function tensorsIn(value: unknown, out: Set<Owned> = new Set()): Set<Owned> {
+  if (value === null || typeof value !== 'object') return out;
   if (isOwned(value)) {
     out.add(value);
-    return;
+    return out;
   }
-  if (Array.isArray(value)) {
-    for (const v of value) collect(v, out, depth + 1);
-  } else if (value instanceof Map) {
-    for (const v of value.values()) collect(v, out, depth + 1);
-  } else if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collect(v, out, depth + 1);
+  const seen = new Set<object>();
+  const stack: object[] = [value];
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (seen.has(v)) continue;
+    seen.add(v);
+    const push = (x: unknown): void => {
+      if (x === null || typeof x !== 'object') return;
+      if (isOwned(x)) out.add(x);
+      else stack.push(x);
+    };
+    if (Array.isArray(v)) for (const x of v) push(x);
+    else if (v instanceof Map) for (const x of v.values()) push(x);
+    else if (v instanceof Set) for (const x of v) push(x);
+    else if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Promise || v instanceof Date || v instanceof RegExp) continue;
+    else for (const k of Object.keys(v)) push((v as Record<string, unknown>)[k]);
   }
+  return out;
 }
 
 function endScope(s: Scope, result: unknown): void {
-  const escaping = new Set<Owned>();
-  if (result !== undefined) collect(result, escaping);
+  const escaping = result !== undefined ? tensorsIn(result) : new Set<Owned>();
   const anyEscaping = escaping.size > 0;
   const free: number[] = [];
   const parent = s.parent;
@@ -121,6 +135,7 @@ function endScope(s: Scope, result: unknown): void {
  * (moved to the enclosing scope) and kept ones. fn may be async.
  */
 export function scope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`torch.scope takes a function, got ${fn === null ? 'null' : typeof fn}`);
   const parent = currentContext();
   const s = new Scope(parent.scope);
   const ctx: Context = { scope: s, grad: parent.grad };
@@ -148,6 +163,7 @@ export function scope<T>(fn: () => T): T {
 }
 
 function withGrad<T>(grad: boolean, fn: () => T): T {
+  if (typeof fn !== 'function') throw new TypeError(`torch.${grad ? 'enableGrad' : 'noGrad'} takes a function, got ${fn === null ? 'null' : typeof fn}`);
   const parent = currentContext();
   return als.run({ scope: parent.scope, grad }, fn);
 }

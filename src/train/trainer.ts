@@ -117,7 +117,7 @@ export class Trainer {
   /** Restores weights, optimizer, EMA and step from a checkpoint file. */
   restore(path: string): void {
     torch.scope(() => {
-      const c = loadTrainingCheckpoint(path);
+      const c = loadTrainingCheckpoint(path, this.train.device);
       if (c.seed !== this.train.seed) {
         throw new Error(`${path} was written with seed ${c.seed}, this run has seed ${this.train.seed}; resume with the run's own config`);
       }
@@ -209,13 +209,16 @@ export class Trainer {
     const c = this.train;
     const pictures: string[] = [];
     if (options.resume) {
-      const latest = this.run.latestCheckpoint();
+      const latest = this.run.latestIntactCheckpoint((m) => this.log(`warning: ${m}`));
       if (latest) {
         this.restore(latest);
         this.run.truncateMetrics(this.step);
         this.log(`resumed ${this.run.name} from ${latest} (step ${this.step}/${c.steps})`);
       } else {
-        this.log(`no checkpoint in ${this.run.checkpointsDir}: starting ${this.run.name} from step 0`);
+        // Nothing to continue from: start over, and drop the metrics of the lost steps so that
+        // metrics.jsonl does not repeat them.
+        this.run.truncateMetrics(0);
+        this.log(`no intact checkpoint in ${this.run.checkpointsDir}: starting ${this.run.name} from step 0 (metrics.jsonl restarted)`);
       }
     }
     const t0 = performance.now();

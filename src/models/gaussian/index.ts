@@ -63,7 +63,8 @@ export class FullCovGaussian extends Module {
   /** n draws loc + temperature * L eps, shape [n, d]. */
   sample(n: number, options: SampleOptions = {}): Tensor {
     const t = options.temperature ?? 1;
-    const eps = options.generator ? torch.randn([n, this.dim], { generator: options.generator }) : torch.randn([n, this.dim]);
+    const device = this.loc.device;
+    const eps = options.generator ? torch.randn([n, this.dim], { generator: options.generator, device }) : torch.randn([n, this.dim], { device });
     return eps.mul(t).matmul(this.scaleTril().t()).add(this.loc);
   }
 
