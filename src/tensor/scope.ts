@@ -71,6 +71,21 @@ export function release(t: Owned): void {
   N.dispose(t._h);
 }
 
+/**
+ * Moves the native tensor of `from` into `t`, freeing t's old one: every reference to the object t
+ * (module fields, optimizer lists, closures) sees the new data, as PyTorch's `param.data = ...`
+ * does in Module.to. `from` gives up its handle (it reads as disposed afterwards).
+ */
+export function adoptHandle(t: Owned, from: Owned): void {
+  if (t._freed || from._freed) throw new Error('adoptHandle: the tensor was disposed');
+  finalizers.unregister(t);
+  finalizers.unregister(from);
+  N.dispose(t._h);
+  t._h = from._h;
+  from._freed = true;
+  if (t._kept || t._scope === null) finalizers.register(t, t._h, t);
+}
+
 function isOwned(x: unknown): x is Owned {
   return typeof x === 'object' && x !== null && typeof (x as Owned)._h === 'number' && '_scope' in x;
 }
