@@ -37,10 +37,19 @@ function checkLeaf(t: unknown, what: string): asserts t is Tensor {
   if (!t.isLeaf) throw new TypeError(`${what}: the tensor is not a leaf (detach() it first)`);
 }
 
+declare const parameterBrand: unique symbol;
+declare const bufferBrand: unique symbol;
+/** What `t instanceof nn.Parameter` narrows to: a Tensor (the brand exists only in types). */
+export type ParameterTensor = Tensor & { readonly [parameterBrand]: true };
+/** What `t instanceof nn.Buffer` narrows to: a Tensor (the brand exists only in types). */
+export type BufferTensor = Tensor & { readonly [bufferBrand]: true };
+
 /** The type of `Parameter`: callable with or without `new`, and usable with `instanceof`. */
 export interface ParameterConstructor {
   new (data: Tensor, requiresGrad?: boolean): Tensor;
   (data: Tensor, requiresGrad?: boolean): Tensor;
+  /** `t instanceof nn.Parameter`: true for tensors marked as parameters. */
+  [Symbol.hasInstance](x: unknown): x is ParameterTensor;
 }
 
 /**
@@ -62,6 +71,8 @@ Object.defineProperty(Parameter, Symbol.hasInstance, { value: (x: unknown) => x 
 export interface BufferConstructor {
   new (data: Tensor, options?: { persistent?: boolean }): Tensor;
   (data: Tensor, options?: { persistent?: boolean }): Tensor;
+  /** `t instanceof nn.Buffer`: true for tensors marked by nn.Buffer. */
+  [Symbol.hasInstance](x: unknown): x is BufferTensor;
 }
 
 /**

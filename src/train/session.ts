@@ -75,8 +75,11 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainResult & { run:
     config = run.readConfig();
     if (o.model && o.model !== config.model) throw new Error(`cannot resume: ${run.dir} trains '${config.model}', not '${o.model}'`);
     if (o.data && o.data !== config.data.name) throw new Error(`cannot resume: ${run.dir} uses data '${config.data.name}', not '${o.data}'`);
-    if (o.train?.steps !== undefined && o.train.steps !== config.train.steps) {
-      config.train = resolveTrainConfig(config.train, { steps: o.train.steps });
+    // Training settings given with --resume (steps, lr, clipGrad, ...) replace the run's: that is
+    // how a diverged run continues with a lower learning rate.
+    const given = Object.fromEntries(Object.entries(o.train ?? {}).filter(([, v]) => v !== undefined));
+    if (Object.keys(given).length > 0) {
+      config.train = resolveTrainConfig(config.train, given);
       run.writeConfig(config);
     }
   } else {

@@ -29,6 +29,16 @@ export function splitOverrides(model: string, entries: Record<string, string>): 
   return { modelConfig, train };
 }
 
+/** --config entries with --resume and no model: training settings only (the model is the run's). */
+function trainOverrides(entries: Record<string, string>): Record<string, unknown> {
+  const train: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(entries)) {
+    if (!(k in DEFAULT_TRAIN_CONFIG)) throw new UsageError(`--config ${k}: with --resume only training settings change; settings: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`);
+    train[k] = coerce(k, v, (DEFAULT_TRAIN_CONFIG as unknown as Record<string, unknown>)[k]);
+  }
+  return train;
+}
+
 function coerce(key: string, raw: string, def: unknown): unknown {
   if (typeof def === 'string') return raw;
   let v: unknown;
@@ -122,7 +132,7 @@ export const trainCommand: Command = {
     if (resume && !flags.name) throw new UsageError('--resume needs --name <run>');
 
     const kv = parseKeyValues(flags.config ? [String(flags.config)] : []);
-    const { modelConfig, train: trainKv } = model ? splitOverrides(model, kv) : { modelConfig: {}, train: {} };
+    const { modelConfig, train: trainKv } = model ? splitOverrides(model, kv) : { modelConfig: {}, train: trainOverrides(kv) };
     const train: Partial<TrainConfig> = { ...(trainKv as Partial<TrainConfig>) };
     const set = <K extends keyof TrainConfig>(k: K, flag: string): void => {
       if (flags[flag] !== undefined) train[k] = flags[flag] as TrainConfig[K];
