@@ -2,7 +2,9 @@
  * Who frees a tensor (ARCHITECTURE.md, "Memory"). Every tensor belongs to the innermost open scope
  * when it is made; `scope(fn)` frees at its end every tensor made inside except what fn returns,
  * which moves to the enclosing scope. Kept tensors (parameters, buffers, optimizer state) are freed
- * by their owner's dispose(). Tensors outside any scope, and kept ones, get a finalizer as a safety net.
+ * by their owner's dispose(). Tensors outside any scope, and kept ones, get a GC guard
+ * (native/src/guard.cc): once V8 collects the Tensor object, its native tensor is freed, at the next
+ * turn of the event loop or, in a synchronous loop, as soon as many such tensors (or bytes) wait.
  * Scopes follow async calls through AsyncLocalStorage, so `await` inside a scope is safe.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -11,6 +13,8 @@ import { N } from './native.ts';
 /** What a scope owns: the Tensor class implements it. */
 export interface Owned {
   _h: number;
+  /** The GC guard of a tensor no scope owns (or a kept one), null otherwise. */
+  _g: object | null;
   _scope: Scope | null;
   _kept: boolean;
   _freed: boolean;
@@ -48,26 +52,54 @@ export function resyncGradMode(): void {
   nativeGrad = N.isGradEnabled();
 }
 
-const finalizers = new FinalizationRegistry<number>((h) => N.dispose(h));
+/**
+ * [tensors, KiB] whose guards V8 collected and that wait to be freed; written by the native
+ * finalizers during garbage collection, read here without a native call.
+ */
+const collected = new Int32Array(2);
+N.setCollectedFlag(collected);
+/** Free at once (not at the next event-loop turn) past this many collected tensors or KiB. */
+const DRAIN_TENSORS = 256;
+const DRAIN_KIB = 32 * 1024;
+let drainScheduled = false;
+
+/** Frees the native tensors of collected Tensor objects now. Returns how many. */
+export function drainCollected(): number {
+  drainScheduled = false;
+  return collected[0] === 0 ? 0 : N.drainCollected();
+}
+
+function checkCollected(): void {
+  if (collected[0] >= DRAIN_TENSORS || collected[1] >= DRAIN_KIB) N.drainCollected();
+  else if (!drainScheduled) {
+    drainScheduled = true;
+    setImmediate(drainCollected).unref();
+  }
+}
+
+function guard(t: Owned): void {
+  t._g = N.guard(t._h);
+}
 
 /** Registers a new tensor with the scope of the running code. */
 export function track(t: Owned, c: Context): void {
+  if (collected[0] !== 0) checkCollected();
   const s = c.scope;
   t._scope = s;
   if (s) s.tensors.push(t);
-  else finalizers.register(t, t._h, t);
+  else guard(t);
 }
 
 export function markKept(t: Owned): void {
   if (t._kept) return;
   t._kept = true;
-  if (t._scope) finalizers.register(t, t._h, t);
+  if (t._scope) guard(t);
 }
 
 export function release(t: Owned): void {
   if (t._freed) return;
   t._freed = true;
-  finalizers.unregister(t);
+  t._g = null;
   N.dispose(t._h);
 }
 
@@ -78,12 +110,11 @@ export function release(t: Owned): void {
  */
 export function adoptHandle(t: Owned, from: Owned): void {
   if (t._freed || from._freed) throw new Error('adoptHandle: the tensor was disposed');
-  finalizers.unregister(t);
-  finalizers.unregister(from);
   N.dispose(t._h);
   t._h = from._h;
   from._freed = true;
-  if (t._kept || t._scope === null) finalizers.register(t, t._h, t);
+  from._g = null; // its guard now names a stale handle: harmless
+  if (t._kept || t._scope === null) guard(t);
 }
 
 function isOwned(x: unknown): x is Owned {
@@ -121,7 +152,7 @@ function endScope(s: Scope, result: unknown): void {
     if (anyEscaping && escaping.has(t)) {
       t._scope = parent;
       if (parent) parent.tensors.push(t);
-      else finalizers.register(t, t._h, t);
+      else guard(t);
       continue;
     }
     t._freed = true;

@@ -38,6 +38,8 @@ export class Tensor implements Owned {
   _kept = false;
   /** @internal */
   _freed = false;
+  /** @internal GC guard (tensors no scope owns) */
+  _g: object | null = null;
 
   /** @internal Use torch functions to make tensors. */
   constructor(handle: number, context: Context = currentContext()) {
