@@ -43,7 +43,7 @@ torch.noGrad(() =>
       { points: ref, color: '#999999', label: 'data' },
       { points: samples, color: '#d62728', label: 'flow samples' },
     ], { title: 'RealNVP on two moons' });
-    io.densityHeatmap(`${OUT}/flow-density.png`, (xy) => flow.logProb(xy), { bounds: [-2, 3, -1.5, 2], title: 'learned density' });
+    io.densityHeatmap(`${OUT}/flow-density.png`, (xy) => flow.logProb(xy), { bounds: [-4, 4, -2.5, 2.5], title: 'learned density' });
   }),
 );
 console.log(`held-out NLL ${heldOut.toFixed(3)} nats`);

@@ -58,7 +58,7 @@ test('examples/train-loop.ts: DataLoader + schedule + clipping train a classifie
 test('examples/flow.ts: the flow NLL falls; samples and density pictures are written', { timeout: 120_000 }, () => {
   const r = runExample('flow', 300, out);
   assert.ok((r.lastNll as number) < (r.firstNll as number) - 0.5, `NLL ${r.firstNll} -> ${r.lastNll}`);
-  assert.ok((r.heldOutNll as number) < 2.2, `held-out NLL ${r.heldOutNll}`);
+  assert.ok((r.heldOutNll as number) < (r.firstNll as number) - 0.5, `held-out NLL ${r.heldOutNll} (first ${r.firstNll})`);
   assert.ok(existsSync(join(out, 'flow-samples.png')) && existsSync(join(out, 'flow-density.png')));
 });
 
