@@ -6,8 +6,7 @@
  * Internal: `--mode scoped|unscoped` runs one loop and prints one JSON line.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeResultsSection } from './results-file.ts';
 import { torch, nn, optim } from '../src/index.ts';
 
 const argv = process.argv.slice(2);
@@ -67,12 +66,10 @@ if (mode) {
     `| no scope | ${u.stepsPerSec.toFixed(0)} | ${u.peakRssMiB} | ${u.rssMiB.join(', ')} | ${u.liveTensors} |`,
     '',
     `Unscoped / scoped: ${(u.stepsPerSec / s.stepsPerSec).toFixed(2)}x the speed, ${(u.peakRssMiB / s.peakRssMiB).toFixed(2)}x the peak RSS.`,
+    'Before the GC guards (main at 9810430, FinalizationRegistry only; measured by hand with the same script, 1500 steps):',
+    'the unscoped loop ran 103 steps/s and grew without bound: RSS 690, 1081, 1468, 1854, 2222, 2615 MiB, 6015 live tensors.',
     '',
   ].join('\n');
   console.log(table);
-  const file = join(import.meta.dirname, 'RESULTS.md');
-  const old = readFileSync(file, 'utf8');
-  const start = old.indexOf('## Memory without scopes');
-  const next = start >= 0 ? old.indexOf('\n## ', start + 5) : -1;
-  writeFileSync(file, start < 0 ? `${old.trimEnd()}\n\n${table}` : old.slice(0, start) + table + (next >= 0 ? old.slice(next + 1) : ''));
+  writeResultsSection('Memory without scopes: a PyTorch-style loop', table);
 }

@@ -4,8 +4,7 @@
  * registerModule calls; forward+backward per step (CPU time, interleaved, best of 5), and the cost
  * of parameters() (the lazy field sync runs there, not in forward). Appends to bench/RESULTS.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeResultsSection } from './results-file.ts';
 import { torch, nn, type Tensor } from '../src/index.ts';
 
 torch.setNumThreads(1);
@@ -72,9 +71,4 @@ const table = [
   '',
 ].join('\n');
 console.log(table);
-const file = join(import.meta.dirname, 'RESULTS.md');
-const old = readFileSync(file, 'utf8');
-const start = old.indexOf('## Module registration: forward-path cost');
-const next = start >= 0 ? old.indexOf('\n## ', start + 5) : -1;
-const updated = start < 0 ? `${old.trimEnd()}\n\n${table}` : old.slice(0, start) + table + (next >= 0 ? old.slice(next + 1) : '');
-writeFileSync(file, updated);
+writeResultsSection('Module registration: forward-path cost', table);

@@ -5,9 +5,10 @@
 // "basic" finalizers run synchronously in GC), so that a synchronous training loop that never
 // yields to the event loop still gets its dead tensors back; a FinalizationRegistry callback would
 // wait for the loop to end. The finalizer only queues the handle and raises a flag in a JS-visible
-// Int32Array; JS drains the queue (freeing the tensors) at the next turn of the event loop (as a
-// FinalizationRegistry would), or at once when it makes a tensor and the queue holds many tensors
-// or bytes (a synchronous loop) -- a point where no handle of a dead tensor is still in flight. A guard also reports its tensor's bytes to V8
+// Int32Array. The queue is drained (the tensors freed) at the next turn of the event loop
+// (node_api_post_finalizer, as a FinalizationRegistry would), or at once when JS makes a tensor and
+// the queue holds many tensors or bytes (a synchronous loop) -- a point where no handle of a dead
+// tensor is still in flight. A guard also reports its tensor's bytes to V8
 // (napi_adjust_external_memory), so that V8 collects as often as native memory asks, not only as
 // often as the small JS objects ask. Stale handles are harmless: a handle names a slot generation.
 #include "common.h"
@@ -39,9 +40,15 @@ GcQueue& queueOf(EnvState* st) {
   return q;
 }
 
-void finalizeGuard(node_api_basic_env, void* data, void*) {
+int64_t drain(napi_env env, EnvState* st);
+
+// Runs at the next turn of the event loop (node_api_post_finalizer), with JS allowed again.
+void drainPosted(napi_env env, void* data, void*) { drain(env, static_cast<EnvState*>(data)); }
+
+void finalizeGuard(node_api_basic_env env, void* data, void*) {
   auto* g = static_cast<Guard*>(data);
   GcQueue& q = queueOf(g->st);
+  if (q.dead.empty()) node_api_post_finalizer(env, drainPosted, g->st, nullptr);
   q.dead.emplace_back(g->handle, g->bytes);
   q.bytes += g->bytes;
   if (q.flag) {
@@ -79,10 +86,8 @@ Napi::Value GuardTensor(const Napi::CallbackInfo& info) {
   GENLAB_CATCH(info.Env())
 }
 
-// drainCollected() -> number of tensors freed: releases the handles queued by collected guards.
-Napi::Value DrainCollected(const Napi::CallbackInfo& info) {
-  napi_env env = info.Env();
-  EnvState* st = state(env);
+// Releases the handles queued by collected guards; returns how many.
+int64_t drain(napi_env env, EnvState* st) {
   GcQueue& q = queueOf(st);
   std::vector<std::pair<int64_t, int64_t>> dead;
   dead.swap(q.dead);
@@ -97,7 +102,12 @@ Napi::Value DrainCollected(const Napi::CallbackInfo& info) {
     int64_t total;
     napi_adjust_external_memory(env, -bytes, &total);
   }
-  return Napi::Number::New(env, static_cast<double>(dead.size()));
+  return static_cast<int64_t>(dead.size());
+}
+
+// drainCollected() -> number of tensors freed.
+Napi::Value DrainCollected(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(drain(info.Env(), state(info.Env()))));
 }
 
 // setCollectedFlag(int32Array): where finalizers count queued handles, for JS to poll cheaply.

@@ -14,7 +14,7 @@ import { N } from './native.ts';
 export interface Owned {
   _h: number;
   /** The GC guard of a tensor no scope owns (or a kept one), null otherwise. */
-  _g: object | null;
+  _guard: object | null;
   _scope: Scope | null;
   _kept: boolean;
   _freed: boolean;
@@ -61,29 +61,19 @@ N.setCollectedFlag(collected);
 /** Free at once (not at the next event-loop turn) past this many collected tensors or KiB. */
 const DRAIN_TENSORS = 256;
 const DRAIN_KIB = 32 * 1024;
-let drainScheduled = false;
 
-/** Frees the native tensors of collected Tensor objects now. Returns how many. */
+/** Frees the native tensors of collected Tensor objects now (else at the next event-loop turn). Returns how many. */
 export function drainCollected(): number {
-  drainScheduled = false;
   return collected[0] === 0 ? 0 : N.drainCollected();
 }
 
-function checkCollected(): void {
-  if (collected[0] >= DRAIN_TENSORS || collected[1] >= DRAIN_KIB) N.drainCollected();
-  else if (!drainScheduled) {
-    drainScheduled = true;
-    setImmediate(drainCollected).unref();
-  }
-}
-
 function guard(t: Owned): void {
-  t._g = N.guard(t._h);
+  t._guard = N.guard(t._h);
 }
 
 /** Registers a new tensor with the scope of the running code. */
 export function track(t: Owned, c: Context): void {
-  if (collected[0] !== 0) checkCollected();
+  if (collected[0] >= DRAIN_TENSORS || collected[1] >= DRAIN_KIB) N.drainCollected();
   const s = c.scope;
   t._scope = s;
   if (s) s.tensors.push(t);
@@ -99,7 +89,7 @@ export function markKept(t: Owned): void {
 export function release(t: Owned): void {
   if (t._freed) return;
   t._freed = true;
-  t._g = null;
+  t._guard = null;
   N.dispose(t._h);
 }
 
@@ -113,8 +103,11 @@ export function adoptHandle(t: Owned, from: Owned): void {
   N.dispose(t._h);
   t._h = from._h;
   from._freed = true;
-  from._g = null; // its guard now names a stale handle: harmless
-  if (t._kept || t._scope === null) guard(t);
+  // A guard names a handle: from's guard (if any) now guards t's new handle and must live as long
+  // as t (were it collected with from, it would free t's data); t's old guard names a stale handle.
+  t._guard = from._guard;
+  from._guard = null;
+  if (t._guard === null && (t._kept || t._scope === null)) guard(t);
 }
 
 function isOwned(x: unknown): x is Owned {

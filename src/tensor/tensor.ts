@@ -39,7 +39,7 @@ export class Tensor implements Owned {
   /** @internal */
   _freed = false;
   /** @internal GC guard (tensors no scope owns) */
-  _g: object | null = null;
+  _guard: object | null = null;
 
   /** @internal Use torch functions to make tensors. */
   constructor(handle: number, context: Context = currentContext()) {
