@@ -277,7 +277,7 @@ static Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   GENLAB_CATCH(info.Env())
 }
 
-static void finalizeGenerator(napi_env, void* data, void*) { delete static_cast<GeneratorBox*>(data); }
+static void finalizeGenerator(node_api_basic_env, void* data, void*) { delete static_cast<GeneratorBox*>(data); }
 
 static Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
   GENLAB_TRY
@@ -420,6 +420,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   initOps(env, exports);
   initAutograd(env, exports);
+  initGuards(env, exports);
   return exports;
 }
 

@@ -63,7 +63,8 @@ export interface ModelInstance {
   logProb?(x: Tensor): Tensor;
   /**
    * Family-specific evaluation on held-out data (e.g. ELBO terms, codebook usage); numbers are
-   * added to `genlab eval`'s table.
+   * added to `genlab eval`'s table. Its `nll` / `bpd`, when the model also has logProb, are the
+   * same quantity as testNll / bitsPerDim and are reported once (as those).
    */
   evaluate?(data: Tensor, options?: { batchSize?: number }): Record<string, number>;
   /** All trainable parameters (of every module, each once). */

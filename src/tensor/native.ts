@@ -21,6 +21,10 @@ export interface NativeCore {
   dispose(...handles: number[]): void;
   disposeArray(handles: number[]): void;
   memory(): { tensors: number; bytes: number };
+  /** A GC guard for a handle: once collected, the handle is queued for drainCollected (native/src/guard.cc). */
+  guard(h: number): object;
+  drainCollected(): number;
+  setCollectedFlag(flag: Int32Array): void;
   shape(h: number): number[];
   strides(h: number): number[];
   dim(h: number): number;

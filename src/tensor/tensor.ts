@@ -8,6 +8,9 @@ import { N } from './native.ts';
 import { DTYPE_CODE, dtypeFromCode, typedArrayOf, checkDType, type DType, type TypedArrayFor } from './dtype.ts';
 import { currentContext, track, markKept, release, syncGradMode, type Owned, type Scope, type Context } from './scope.ts';
 import type { TensorOps } from './ops.generated.ts';
+import { formatTensor } from './format.ts';
+
+export { formatTensor };
 
 export interface BackwardOptions {
   retainGraph?: boolean;
@@ -35,6 +38,8 @@ export class Tensor implements Owned {
   _kept = false;
   /** @internal */
   _freed = false;
+  /** @internal GC guard (tensors no scope owns) */
+  _guard: object | null = null;
 
   /** @internal Use torch functions to make tensors. */
   constructor(handle: number, context: Context = currentContext()) {
@@ -231,8 +236,8 @@ export class Tensor implements Owned {
     return this;
   }
 
+  /** PyTorch's printed form: values for every size (summarized past 1000 elements), aligned. */
   toString(): string {
-    if (this._freed) return 'Tensor(<disposed>)';
     return formatTensor(this);
   }
   [inspect.custom](): string {
@@ -253,42 +258,4 @@ function exactNumber(x: bigint, what: string): number {
 let callTo: (t: Tensor, dtype: DType | undefined, device: string | undefined, nonBlocking: boolean, copy: boolean) => Tensor;
 export function setToImpl(f: typeof callTo): void {
   callTo = f;
-}
-
-function formatNumber(x: number, dtype: DType): string {
-  if (dtype === 'bool') return x ? 'true' : 'false';
-  if (dtype.startsWith('int') || dtype === 'uint8') return String(x);
-  if (Number.isInteger(x) && Math.abs(x) < 1e6) return x.toFixed(1).replace(/\.0$/, '.');
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-4 || a >= 1e6)) return x.toExponential(4);
-  return x.toFixed(4);
-}
-
-/** PyTorch-like text: tensor([[1., 2.], [3., 4.]], dtype=float64). Large tensors are summarized. */
-export function formatTensor(t: Tensor): string {
-  const shape = t.shape;
-  const dtype = t.dtype;
-  const numel = shape.reduce((a, b) => a * b, 1);
-  const extras: string[] = [];
-  if (dtype !== 'float32' && dtype !== 'int64' && dtype !== 'bool') extras.push(`dtype=${dtype}`);
-  if (dtype === 'bool') extras.push('dtype=bool');
-  if (t.device !== 'cpu') extras.push(`device='${t.device}'`);
-  if (N.requiresGrad(t._h)) extras.push(t.isLeaf ? 'requiresGrad=true' : `gradFn=${t.gradFn}`);
-  const tail = extras.length ? `, ${extras.join(', ')}` : '';
-  if (numel > 1000) return `tensor(<${shape.join('x')} ${dtype}>${tail})`;
-  const flat = t.toFlatArray();
-  if (shape.length === 0) return `tensor(${formatNumber(flat[0]!, dtype)}${tail})`;
-  let i = 0;
-  const rec = (d: number, indent: string): string => {
-    const n = shape[d]!;
-    if (d === shape.length - 1) {
-      const items: string[] = [];
-      for (let k = 0; k < n; k++) items.push(formatNumber(flat[i++]!, dtype));
-      return `[${items.join(', ')}]`;
-    }
-    const parts: string[] = [];
-    for (let k = 0; k < n; k++) parts.push(rec(d + 1, indent + ' '));
-    return `[${parts.join(',\n' + indent + ' ')}]`;
-  };
-  return `tensor(${rec(0, '       ')}${tail})`;
 }

@@ -29,6 +29,11 @@ export interface TrainConfig {
   minLrRatio: number;
   /** Clip the global gradient norm to this value (0 = no clipping). */
   clipGrad: number;
+  /**
+   * Divergence guard: training stops (exit status 3) when a step's loss exceeds the best loss so far
+   * by this factor of max(1, |best|), or is not finite (0 = only the non-finite check).
+   */
+  divergence: number;
   /** EMA decay of the weights (0 = no EMA). Samples and eval use the EMA weights when present. */
   ema: number;
   /** Seed of everything random: initialization, data order, per-step noise. */
@@ -63,6 +68,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   schedule: 'cosine',
   minLrRatio: 0.1,
   clipGrad: 0,
+  divergence: 100,
   ema: 0,
   seed: 0,
   logEvery: 10,
@@ -118,6 +124,7 @@ function validate(c: TrainConfig): void {
   if (!/^(cpu|cuda(:\d+)?)$/.test(c.device)) throw new Error(`training setting 'device' must be cpu, cuda or cuda:N; got '${c.device}'`);
   if (!(c.lr > 0 && c.lr < 1e6)) throw new Error(`training setting 'lr' must be > 0 and < 1e6, got ${c.lr}`);
   if (!(c.ema >= 0 && c.ema < 1)) throw new Error(`training setting 'ema' must be in [0, 1), got ${c.ema}`);
+  if (!(c.divergence >= 0)) throw new Error(`training setting 'divergence' must be >= 0, got ${c.divergence}`);
   if (!(c.clipGrad >= 0)) throw new Error(`training setting 'clipGrad' must be >= 0, got ${c.clipGrad}`);
   if (!['adam', 'adamw', 'sgd'].includes(c.optimizer)) throw new Error(`training setting 'optimizer' must be one of adam, adamw, sgd; got '${c.optimizer}'`);
   if (!['cosine', 'constant', 'linear'].includes(c.schedule)) throw new Error(`training setting 'schedule' must be one of cosine, constant, linear; got '${c.schedule}'`);

@@ -42,6 +42,9 @@ export async function evaluateRun(opened: OpenedRun, options: { n?: number; seed
     n = test.size(0);
     const dims = config.data.shape.reduce((a, b) => a * b, 1);
     if (model.logProb) {
+      // Seeded: models whose logProb draws noise (dequantization of images) give the same number
+      // on every eval of the same run.
+      torch.manualSeed(deriveSeed(seed, 'eval', 2));
       const nll = testNll(model, test);
       metrics.testNll = nll;
       metrics.bitsPerDim = bitsPerDim(nll, dims);
@@ -57,7 +60,16 @@ export async function evaluateRun(opened: OpenedRun, options: { n?: number; seed
         metrics.dataNll = torch.noGrad(() => data.logDensity!(test).mean().neg().item());
       }
     }
-    if (model.evaluate) Object.assign(metrics, torch.noGrad(() => model.evaluate!(test)));
+    if (model.evaluate) {
+      const extra = torch.noGrad(() => model.evaluate!(test));
+      // A family's own nll/bpd is the quantity testNll/bitsPerDim already report: print one NLL,
+      // not two from two noise draws.
+      if (model.logProb) {
+        delete extra.nll;
+        delete extra.bpd;
+      }
+      Object.assign(metrics, extra);
+    }
   });
   return { run: opened.run.dir, model: config.model, data: config.data.name, step: opened.step, ema: opened.ema, n, metrics };
 }

@@ -78,7 +78,9 @@ export function buildModel(config: RunConfig, device: string = config.train.devi
 }
 
 /** Settings a resume may change: they steer logging, pictures and checkpoints, not the optimization. */
-const RESUME_CHANGEABLE = new Set<keyof TrainConfig>(['steps', 'logEvery', 'sampleEvery', 'ckptEvery', 'keepCheckpoints', 'sampleCount', 'device']);
+// What a resume can honour: how long and how often, where, and the settings that only shape the step
+// size or the gradient from now on (how a diverged run continues with a lower learning rate).
+const RESUME_CHANGEABLE = new Set<keyof TrainConfig>(['steps', 'logEvery', 'sampleEvery', 'ckptEvery', 'keepCheckpoints', 'sampleCount', 'device', 'lr', 'clipGrad', 'warmup', 'schedule', 'minLrRatio']);
 
 /**
  * Checks what a resume asks to change against the run's config.json. Returns the new config and one

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { torch, Tensor, type DType } from '../../src/tensor/index.ts';
@@ -342,4 +342,25 @@ test('safetensors: killing a process mid-save never leaves a broken file', async
     assert.deepEqual(tensors.big!.shape, [1 << 21]);
     assert.ok(Number(tensors.i!.item()) >= 0);
   });
+});
+
+test('expanded (stride-0), transposed and narrowed tensors save with their values (issue #8)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'genlab-st-expand-'));
+  try {
+    torch.scope(() => {
+      const cases: Record<string, Tensor> = {
+        expanded1d: torch.tensor([5]).expand([4]),
+        expandedScalar: torch.tensor(2.5).expand([2, 3]),
+        expandedCol: torch.tensor([[1], [2], [3]]).expand([3, 4]),
+        transposed: torch.arange(6, { dtype: 'float32' }).reshape([2, 3]).t(),
+        narrowed: torch.arange(6).reshape([2, 3]).narrow(1, 1, 2),
+      };
+      const file = join(dir, 'x.safetensors');
+      saveSafetensors(file, cases);
+      const back = loadSafetensors(file).tensors;
+      for (const [k, t] of Object.entries(cases)) assert.deepEqual(back[k]!.toArray(), t.toArray(), k);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

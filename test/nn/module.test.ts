@@ -112,7 +112,7 @@ test('loadStateDict errors name missing and unexpected keys, shape and dtype mis
   m.dispose();
 });
 
-test('to(dtype) converts floating parameters and buffers, updates fields and frees the old tensors', () => {
+test('to(dtype) converts floating parameters and buffers in place (same objects, new data; the old data freed)', () => {
   const before = torch.memory();
   const m = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.BatchNorm2d(2));
   const oldW = (m.at(0) as nn.Conv2d).weight;
@@ -125,7 +125,8 @@ test('to(dtype) converts floating parameters and buffers, updates fields and fre
   assert.equal(bn.runningMean!.dtype, 'float64');
   assert.equal(bn.numBatchesTracked!.dtype, 'int64', 'integer buffers keep their dtype');
   assert.equal(conv.weight.requiresGrad, true);
-  assert.ok(oldW.isDisposed);
+  assert.equal(oldW, conv.weight, 'the parameter stays the same object (PyTorch: param.data = ...)');
+  assert.ok(!oldW.isDisposed);
   assertCloseArr(conv.weight.toFlatArray(), oldVals, 1e-7);
   torch.scope(() => {
     const y = m.forward(torch.randn([2, 1, 5, 5], { dtype: 'float64' }));

@@ -132,7 +132,7 @@ test('dtype and device conversions', () => {
 test('toString reads like PyTorch', () => {
   assert.equal(String(torch.tensor([[1, 2], [3, 4]])), 'tensor([[1., 2.],\n        [3., 4.]])');
   assert.equal(String(torch.tensor([1, 2], { dtype: 'int64' })), 'tensor([1, 2])');
-  assert.match(String(torch.zeros([100, 100])), /tensor\(<100x100 float32>\)/);
+  assert.match(String(torch.zeros([100, 100])), /^tensor\(\[\[0\., 0\., 0\.,  \.\.\., 0\., 0\., 0\.\],\n/); // summarized values (test/tensor/format.test.ts)
   assert.match(String(torch.ones([2]).requiresGrad_()), /requiresGrad=true/);
 });
 

@@ -70,7 +70,7 @@ export class BrowserOperator implements Operator {
 
   /** Launches Chromium with genlab's flags, opens a page at `url`; close() closes the browser. */
   static async launch(options: LaunchOptions = {}): Promise<BrowserOperator> {
-    const { chromium } = await import('playwright-core');
+    const { chromium } = await importPlaywright();
     const browser = await chromium.launch({
       executablePath: options.executablePath ?? process.env.GENLAB_CHROMIUM ?? DEFAULT_CHROMIUM,
       headless: true,
@@ -301,4 +301,19 @@ function clamp(v: number, lo: number, hi: number): number {
 
 function firstLine(s: string): string {
   return s.split('\n')[0]!;
+}
+
+/**
+ * playwright-core is an optional peer dependency (only the browser operator needs it): a clear
+ * error, naming the install command, when it is missing.
+ */
+async function importPlaywright(): Promise<typeof import('playwright-core')> {
+  try {
+    return await import('playwright-core');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('playwright-core')) {
+      throw new Error("genlab's browser operator needs the optional peer dependency playwright-core: run `npm install playwright-core` in your project");
+    }
+    throw e;
+  }
 }

@@ -30,6 +30,16 @@ export function splitOverrides(model: string, entries: Record<string, string>): 
   return { modelConfig, train };
 }
 
+/** --config entries with --resume and no model: training settings only (the model is the run's). */
+function trainOverrides(entries: Record<string, string>): Record<string, unknown> {
+  const train: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(entries)) {
+    if (!(k in DEFAULT_TRAIN_CONFIG)) throw new UsageError(`--config ${k}: with --resume only training settings change; settings: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`);
+    train[k] = coerce(k, v, (DEFAULT_TRAIN_CONFIG as unknown as Record<string, unknown>)[k]);
+  }
+  return train;
+}
+
 function coerce(key: string, raw: string, def: unknown): unknown {
   if (typeof def === 'string') return raw;
   let v: unknown;
@@ -144,7 +154,7 @@ export const trainCommand: Command = {
     }
 
     const kv = parseKeyValues(flags.config ? [String(flags.config)] : []);
-    const { modelConfig, train: trainKv } = model ? splitOverrides(model, kv) : { modelConfig: {}, train: {} };
+    const { modelConfig, train: trainKv } = model ? splitOverrides(model, kv) : { modelConfig: {}, train: trainOverrides(kv) };
     const train: Partial<TrainConfig> = { ...(trainKv as Partial<TrainConfig>) };
     const set = <K extends keyof TrainConfig>(k: K, flag: string): void => {
       if (flags[flag] !== undefined) train[k] = flags[flag] as TrainConfig[K];
