@@ -420,6 +420,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   initOps(env, exports);
   initAutograd(env, exports);
+  initFunction(env, exports);
   return exports;
 }
 

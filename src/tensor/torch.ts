@@ -5,6 +5,7 @@ import { Generator } from './generator.ts';
 import { torchFns, linalgFns, specialFns, aten, type TorchOps, type LinalgOps, type SpecialOps } from './ops.ts';
 import { scope, noGrad, enableGrad, isGradEnabled, resyncGradMode, currentContext, syncGradMode } from './scope.ts';
 import { grad, backward } from './autograd.ts';
+import { Function, FunctionCtx } from './function.ts';
 import { tensor, fromTypedArray } from './creation.ts';
 import { DTYPE_CODE, type DType } from './dtype.ts';
 
@@ -53,7 +54,7 @@ const extras = {
   enableGrad,
   inferenceMode,
   isGradEnabled,
-  autograd: { grad, backward },
+  autograd: { grad, backward, Function, FunctionCtx },
   manualSeed,
   setNumThreads,
   getNumThreads: (): number => N.getNumThreads(),
