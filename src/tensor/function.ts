@@ -60,8 +60,8 @@ function drop(id: number): void {
   for (const t of e.ctx._saved) t.dispose();
 }
 
-/** Drops the state of nodes whose graph is gone. */
-function collectReleased(): void {
+/** Drops the state (saved tensors) of nodes whose graph is gone; torch.memory() calls it first. */
+export function collectReleased(): void {
   for (const id of N.customFunctionReleased()) drop(id);
 }
 

@@ -5,7 +5,7 @@ import { Generator } from './generator.ts';
 import { torchFns, linalgFns, specialFns, aten, type TorchOps, type LinalgOps, type SpecialOps } from './ops.ts';
 import { scope, noGrad, enableGrad, isGradEnabled, resyncGradMode, currentContext, syncGradMode } from './scope.ts';
 import { grad, backward } from './autograd.ts';
-import { Function, FunctionCtx } from './function.ts';
+import { Function, FunctionCtx, collectReleased } from './function.ts';
 import { tensor, fromTypedArray } from './creation.ts';
 import { DTYPE_CODE, type DType } from './dtype.ts';
 
@@ -59,7 +59,10 @@ const extras = {
   setNumThreads,
   getNumThreads: (): number => N.getNumThreads(),
   /** Live tensors and the bytes of their distinct storages, in this JS thread. */
-  memory: (): { tensors: number; bytes: number } => N.memory(),
+  memory: (): { tensors: number; bytes: number } => {
+    collectReleased(); // saved tensors of custom-Function nodes whose graph is gone
+    return N.memory();
+  },
   dispose,
   cuda: {
     isAvailable: (): boolean => N.cudaDeviceCount() > 0,
