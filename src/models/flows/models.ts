@@ -266,7 +266,9 @@ export const planarFamily = registerModel<FlowConfig>({
 });
 
 /** Continuous flow (FFJORD-style) on 2D data: one CNF bijector, Hutchinson trace in training. */
-export function buildCnf(c: FlowConfig & { divergence: string; method: string; steps: number; rtol: number }, data: DataInfo): ModelInstance {
+type CnfConfig = FlowConfig & { divergence: string; method: string; steps: number; rtol: number; gradient?: string };
+
+export function buildCnf(c: CnfConfig, data: DataInfo): ModelInstance {
   const D = dimOf(data);
   const cnf = new CNF(D, undefined, {
     hidden: new Array(c.depth).fill(c.hidden),
@@ -275,15 +277,16 @@ export function buildCnf(c: FlowConfig & { divergence: string; method: string; s
     steps: c.steps,
     rtol: c.rtol,
     atol: c.rtol,
+    gradient: (c.gradient ?? 'backprop') as 'backprop' | 'adjoint',
   });
   return flowInstance(new Flow(new StandardNormal([D]), [cnf]), data);
 }
 
-export const cnfFamily = registerModel<FlowConfig & { divergence: string; method: string; steps: number; rtol: number }>({
+export const cnfFamily = registerModel<CnfConfig>({
   name: 'cnf',
-  description: 'Continuous normalizing flow (FFJORD): neural ODE, exact or Hutchinson trace, backprop through RK4/Dormand-Prince',
+  description: 'Continuous normalizing flow (FFJORD): neural ODE, exact or Hutchinson trace, gradients by backprop through RK4/Dormand-Prince or the adjoint ODE (gradient=adjoint)',
   dataKinds: ['2d'],
-  defaultConfig: { layers: 1, hidden: 64, depth: 2, divergence: 'exact', method: 'rk4', steps: 8, rtol: 1e-4 },
+  defaultConfig: { layers: 1, hidden: 64, depth: 2, divergence: 'exact', method: 'rk4', steps: 8, rtol: 1e-4, gradient: 'backprop' },
   trainDefaults: { lr: 3e-3, steps: 1000, batch: 256 },
   defaultData: 'moons',
   create: (c, data) => buildCnf(c, data),
