@@ -26,6 +26,7 @@ import { LogitTransform, uniformDequantize } from './bijectors/logit.ts';
 import { SplineCoupling } from './bijectors/spline-coupling.ts';
 import { Flatten } from './bijectors/flatten.ts';
 import { CNF } from './bijectors/cnf.ts';
+import { oneHot } from '../../nn/functional.ts';
 
 const LN2 = Math.log(2);
 
@@ -60,8 +61,19 @@ function imageKeys(c: Partial<ImageFlowConfig> & FlowConfig, fallbackLayers: num
 
 const dimOf = (data: DataInfo) => data.shape.reduce((a, b) => a * b, 1);
 
-/** Wraps a Flow as a ModelInstance, with the image preprocessing when the data are images. */
-export function flowInstance(flow: Flow, data: DataInfo): ModelInstance {
+export interface FlowInstanceOptions {
+  /** A class-conditional flow: its context is the one-hot label (classes of them). */
+  classes?: number;
+}
+
+/**
+ * Wraps a Flow as a ModelInstance, with the image preprocessing when the data are images. A
+ * class-conditional flow trains on log p(x | y); its logProb and evaluate give the marginal
+ * log p(x) = logsumexp_y log p(x | y) - log K under uniform classes; sample takes `labels`
+ * (an array of class indices, or a Tensor), drawing uniform classes when none are given.
+ */
+export function flowInstance(flow: Flow, data: DataInfo, options: FlowInstanceOptions = {}): ModelInstance {
+  const K = options.classes;
   const D = dimOf(data);
   const image = data.kind === 'image';
   const lo = data.range?.[0] ?? 0;
@@ -70,32 +82,49 @@ export function flowInstance(flow: Flow, data: DataInfo): ModelInstance {
   const from01 = (x: Tensor) => (lo === 0 && hi === 1 ? x : x.mul(hi - lo).add(lo));
   /** Flow input: dequantized pixels in [0, 256) for images, the points for 2D. */
   const input = (x: Tensor) => (image ? uniformDequantize(to01(x)) : x);
+  const dtypeOf = () => flow.parameters()[0]?.dtype ?? 'float32';
+  const context = (labels: Tensor) => oneHot(labels.to({ dtype: 'int64' }), K!, dtypeOf() === 'float64' ? 'float64' : 'float32');
+  /** log p(x) of the flow, marginalized over classes when it is class-conditional. */
+  const logMarginal = (z: Tensor): Tensor => {
+    if (!K) return flow.logProb(z);
+    const n = z.size(0);
+    const per = Array.from({ length: K }, (_, k) => flow.logProb(z, context(torch.full([n], k, { dtype: 'int64' }))));
+    return torch.stack(per, 1).logsumexp(1).sub(Math.log(K));
+  };
   const modules = { flow };
   const inst: ModelInstance = {
     modules,
     loss(batch): LossTerms {
-      const nll = flow.logProb(input(batch.x)).mean().neg();
+      if (K && !batch.y) throw new Error(`a class-conditional flow (${K} classes) needs labelled data; data '${data.name}' has no labels`);
+      const nll = flow.logProb(input(batch.x), K ? context(batch.y!) : undefined).mean().neg();
       if (!image) return { loss: nll, nll };
       const bpd = nll.div(D * LN2);
       return { loss: bpd, nll, bpd };
     },
     sample(n: number, options: SampleOptions = {}) {
       return torch.noGrad(() => {
-        const x = flow.sample(n, { temperature: options.temperature ?? 1 });
+        let ctx: Tensor | undefined;
+        if (K) {
+          const given = options.labels as Tensor | number[] | undefined;
+          const labels = given === undefined ? torch.randint(K, [n]) : given instanceof torch.Tensor ? given : torch.tensor(given, { dtype: 'int64' });
+          if (labels.numel() !== n) throw new RangeError(`sample: ${labels.numel()} labels for ${n} samples`);
+          ctx = context(labels);
+        }
+        const x = flow.sample(n, { temperature: options.temperature ?? 1, context: ctx });
         if (!image) return x;
         return from01(x.div(256).clamp(0, 1)).reshape([n, ...data.shape]);
       });
     },
     /** 2D: log density in nats. Images: log density of the dequantized pixels in [0, 256)^D (one noise draw). */
     logProb(x: Tensor) {
-      return flow.logProb(input(x));
+      return logMarginal(input(x));
     },
     evaluate(test: Tensor, options: { batchSize?: number } = {}): Record<string, number> {
       const bs = options.batchSize ?? 500;
       let total = 0;
       torch.noGrad(() => {
         for (let i = 0; i < test.size(0); i += bs) {
-          total += torch.scope(() => flow.logProb(input(test.narrow(0, i, Math.min(bs, test.size(0) - i)))).sum().neg().item());
+          total += torch.scope(() => logMarginal(input(test.narrow(0, i, Math.min(bs, test.size(0) - i)))).sum().neg().item());
         }
       });
       const nll = total / test.size(0);
@@ -164,7 +193,14 @@ export function buildRealNVP(c: FlowConfig & Partial<ImageFlowConfig>, data: Dat
  * couplings. Images: `levels` levels, each a squeeze and `imageLayers` steps with conv-net couplings
  * of `imageHidden` channels; half the channels factored out after every level but the last.
  */
-export function buildGlow(c: FlowConfig & Partial<ImageFlowConfig>, data: DataInfo): ModelInstance {
+/** Glow's image options: Glow's learned priors or RealNVP's standard normal, affine or additive coupling, class-conditional top prior. */
+export interface GlowConfig extends ImageFlowConfig {
+  priors: string;
+  coupling: string;
+  classConditional: boolean;
+}
+
+export function buildGlow(c: FlowConfig & Partial<GlowConfig>, data: DataInfo): ModelInstance {
   const D = dimOf(data);
   if (data.kind !== 'image') {
     const body: Bijector[] = [];
@@ -174,6 +210,10 @@ export function buildGlow(c: FlowConfig & Partial<ImageFlowConfig>, data: DataIn
     return flowInstance(new Flow(new StandardNormal([D]), body), data);
   }
   const ic = imageKeys(c, c.layers, Math.min(c.hidden, 32));
+  const priors = c.priors ?? 'standard';
+  const coupling = c.coupling ?? 'affine';
+  if (coupling !== 'affine' && coupling !== 'additive') throw new RangeError(`glow: coupling must be 'affine' or 'additive', got ${JSON.stringify(coupling)}`);
+  const classes = c.classConditional ? (data.classes ?? 10) : undefined;
   const [C, H, W] = data.shape as [number, number, number];
   const levels: Bijector[][] = [];
   let shape = [C, H, W];
@@ -182,13 +222,18 @@ export function buildGlow(c: FlowConfig & Partial<ImageFlowConfig>, data: DataIn
     const [c1, h1, w1] = [c0 * 4, h0 / 2, w0 / 2];
     const level: Bijector[] = [new Squeeze()];
     for (let i = 0; i < ic.imageLayers; i++) {
-      level.push(new ActNorm(c1), new InvertibleConv1x1LU(c1, { seed: 100 * l + i }), new AffineCoupling(channelMask(c1, h1, w1, 0), new ConvNet(c1, 2 * c1, { hidden: ic.imageHidden }), { scale: 'sigmoid' }));
+      const mask = channelMask(c1, h1, w1, 0);
+      const step =
+        coupling === 'additive'
+          ? new AdditiveCoupling(mask, new ConvNet(c1, c1, { hidden: ic.imageHidden }))
+          : new AffineCoupling(mask, new ConvNet(c1, 2 * c1, { hidden: ic.imageHidden }), { scale: 'sigmoid' });
+      level.push(new ActNorm(c1), new InvertibleConv1x1LU(c1, { seed: 100 * l + i }), step);
     }
     levels.push(level);
     shape = [c1 - Math.floor(c1 / 2), h1, w1];
   }
-  const flow = imageFlow(data, [new MultiScale(levels, [C, H, W])]);
-  return flowInstance(flow, data);
+  const flow = imageFlow(data, [new MultiScale(levels, [C, H, W], { priors: priors as 'standard' | 'learned', classes })]);
+  return flowInstance(flow, data, { classes });
 }
 
 /** Neural spline flow (RQ-C): spline couplings with reversals in between. */
@@ -235,11 +280,11 @@ export const realnvpFamily = registerModel<ImageFlowConfig>({
   create: (c, data) => buildRealNVP(c, data),
 });
 
-export const glowFamily = registerModel<ImageFlowConfig>({
+export const glowFamily = registerModel<GlowConfig>({
   name: 'glow',
-  description: 'Glow (Kingma & Dhariwal 2018): actnorm, LU 1x1 conv, affine coupling; images: levels x imageLayers steps, imageHidden channels',
+  description: "Glow (Kingma & Dhariwal 2018): actnorm, LU 1x1 conv, affine coupling; images: levels x imageLayers steps, imageHidden channels, learned split/top priors (priors=standard for RealNVP's), coupling=additive, classConditional",
   dataKinds: ['2d', 'image'],
-  defaultConfig: { layers: 4, hidden: 64, depth: 2, levels: 2, imageLayers: 4, imageHidden: 64 },
+  defaultConfig: { layers: 4, hidden: 64, depth: 2, levels: 2, imageLayers: 4, imageHidden: 64, priors: 'learned', coupling: 'affine', classConditional: false },
   trainDefaults: twoD,
   defaultData: '8gaussians',
   create: (c, data) => buildGlow(c, data),
