@@ -28,3 +28,23 @@ export class StandardNormal implements BaseDistribution {
     return t === 1 ? z : z.mul(t);
   }
 }
+
+/**
+ * The standard logistic over eventShape (NICE's prior on images, Dinh et al. 2015): log p(z) =
+ * -Σ [softplus(z) + softplus(-z)]; samples log u - log(1 - u). Temperature scales the samples.
+ */
+export class StandardLogistic implements BaseDistribution {
+  constructor(readonly eventShape: number[], readonly dtype: DType = 'float32') {}
+
+  logProb(z: Tensor): Tensor {
+    const f = z.flatten(1);
+    return f.softplus().add(f.neg().softplus()).sum(1).neg();
+  }
+
+  sample(n: number, options: { temperature?: number } = {}): Tensor {
+    const u = torch.rand([n, ...this.eventShape], { dtype: this.dtype }).clamp(1e-7, 1 - 1e-7);
+    const z = u.log().sub(u.neg().add(1).log());
+    const t = options.temperature ?? 1;
+    return t === 1 ? z : z.mul(t);
+  }
+}

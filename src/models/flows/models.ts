@@ -9,7 +9,7 @@
 import { torch, type Tensor } from '../../tensor/index.ts';
 import { registerModel, type DataInfo, type LossTerms, type ModelConfig, type ModelInstance, type SampleOptions } from '../registry.ts';
 import { Flow } from './flow.ts';
-import { StandardNormal } from './base.ts';
+import { StandardNormal, StandardLogistic } from './base.ts';
 import type { Bijector } from './bijector.ts';
 import { MLP, ConvNet } from './nets.ts';
 import { alternatingMask, channelMask, checkerboardMask, halfMask } from './masks.ts';
@@ -143,19 +143,36 @@ function imageFlow(data: DataInfo, body: Bijector[]): Flow {
   return new Flow(new StandardNormal([dimOf(data)]), [new LogitTransform(0.05), ...body]);
 }
 
-/** NICE: additive couplings with alternating masks, then a diagonal scaling (images flattened). */
-export function buildNice(c: FlowConfig, data: DataInfo): ModelInstance {
+/** NICE's config: the 2D keys, and for images the paper's MNIST network (4 couplings of 5 x 1000 ReLU MLPs). */
+export interface NiceConfig extends FlowConfig {
+  imageLayers: number;
+  imageHidden: number;
+  imageDepth: number;
+  /** 'logistic' (NICE's prior on images), 'normal', or 'auto': logistic for images, normal for 2D. */
+  prior: string;
+}
+
+/**
+ * NICE: additive couplings with alternating masks, then a diagonal scaling. Images are flattened
+ * and use the image keys (the paper's MNIST model by default: 4 couplings, 5 hidden layers of 1000,
+ * a standard logistic prior); 2D data use layers / hidden / depth.
+ */
+export function buildNice(c: FlowConfig & Partial<NiceConfig>, data: DataInfo): ModelInstance {
   const D = dimOf(data);
   const image = data.kind === 'image';
+  const prior = c.prior ?? 'auto';
+  if (!['auto', 'normal', 'logistic'].includes(prior)) throw new RangeError(`nice: prior must be 'auto', 'normal' or 'logistic', got ${JSON.stringify(prior)}`);
+  const logistic = prior === 'logistic' || (prior === 'auto' && image);
+  const net: FlowConfig = image ? { layers: c.imageLayers ?? 4, hidden: c.imageHidden ?? 1000, depth: c.imageDepth ?? 5 } : c;
   const body: Bijector[] = [];
   if (image) body.push(new Flatten(data.shape));
-  for (let i = 0; i < c.layers; i++) {
-    body.push(new AdditiveCoupling(alternatingMask(D, (i % 2) as 0 | 1), mlp(D, D, c)));
+  for (let i = 0; i < net.layers; i++) {
+    body.push(new AdditiveCoupling(alternatingMask(D, (i % 2) as 0 | 1), mlp(D, D, net)));
   }
   body.push(new DiagonalScaling([D]));
-  if (!image) return flowInstance(new Flow(new StandardNormal([D]), body), data);
-  const flow = imageFlow(data, body);
-  return flowInstance(flow, data);
+  const base = logistic ? new StandardLogistic([D]) : new StandardNormal([D]);
+  if (!image) return flowInstance(new Flow(base, body), data);
+  return flowInstance(new Flow(base, [new LogitTransform(0.05), ...body]), data);
 }
 
 /**
@@ -260,11 +277,11 @@ export function buildPlanar(c: FlowConfig, data: DataInfo): ModelInstance {
 const twoD = { lr: 1e-3, steps: 3000, batch: 256 };
 const img = { lr: 1e-3, steps: 1000, batch: 64 };
 
-export const niceFamily = registerModel<FlowConfig>({
+export const niceFamily = registerModel<NiceConfig>({
   name: 'nice',
-  description: 'NICE (Dinh et al. 2015): additive couplings + diagonal scaling, volume preserving',
+  description: 'NICE (Dinh et al. 2015): additive couplings + diagonal scaling; images: the paper MNIST model (imageLayers 4 x imageDepth 5 x imageHidden 1000, logistic prior)',
   dataKinds: ['2d', 'image'],
-  defaultConfig: { layers: 4, hidden: 64, depth: 2 },
+  defaultConfig: { layers: 4, hidden: 64, depth: 2, imageLayers: 4, imageHidden: 1000, imageDepth: 5, prior: 'auto' },
   trainDefaults: twoD,
   defaultData: 'moons',
   create: (c, data) => buildNice(c, data),
