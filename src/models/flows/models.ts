@@ -88,7 +88,7 @@ export function flowInstance(flow: Flow, data: DataInfo, options: FlowInstanceOp
   const logMarginal = (z: Tensor): Tensor => {
     if (!K) return flow.logProb(z);
     const n = z.size(0);
-    const per = Array.from({ length: K }, (_, k) => flow.logProb(z, context(torch.full([n], k, { dtype: 'int64' }))));
+    const per = Array.from({ length: K }, (_, k) => flow.logProb(z, context(torch.full([n], k, { dtype: 'int64', device: z.device }))));
     return torch.stack(per, 1).logsumexp(1).sub(Math.log(K));
   };
   const modules = { flow };
@@ -106,7 +106,7 @@ export function flowInstance(flow: Flow, data: DataInfo, options: FlowInstanceOp
         let ctx: Tensor | undefined;
         if (K) {
           const given = options.labels as Tensor | number[] | undefined;
-          const labels = given === undefined ? torch.randint(K, [n]) : given instanceof torch.Tensor ? given : torch.tensor(given, { dtype: 'int64' });
+          const labels = (given === undefined ? torch.randint(K, [n]) : given instanceof torch.Tensor ? given : torch.tensor(given, { dtype: 'int64' })).to(flow.device());
           if (labels.numel() !== n) throw new RangeError(`sample: ${labels.numel()} labels for ${n} samples`);
           ctx = context(labels);
         }

@@ -57,7 +57,7 @@ export class CNF extends Bijector {
   private dynamics(t: number, z: Tensor, eps: Tensor | null, train: boolean): { dz: Tensor; div: Tensor } {
     return torch.enableGrad(() => {
       const zz = z.requiresGrad ? z : z.detach().requiresGrad_();
-      const tt = torch.full([z.size(0), 1], t, { dtype: z.dtype });
+      const tt = torch.full([z.size(0), 1], t, { dtype: z.dtype, device: z.device });
       const dz = this.net.forward(zz, tt);
       let div: Tensor;
       if (eps) {
@@ -89,7 +89,7 @@ export class CNF extends Bijector {
       return [dz, div];
     };
     const o = this.options;
-    const r = odeint(f, [x, torch.zeros([x.size(0)], { dtype: x.dtype })], t0, t1, { method: o.method, steps: o.steps, rtol: o.rtol, atol: o.atol });
+    const r = odeint(f, [x, torch.zeros([x.size(0)], { dtype: x.dtype, device: x.device })], t0, t1, { method: o.method, steps: o.steps, rtol: o.rtol, atol: o.atol });
     this.lastStats = r.stats;
     return { z: r.y[0]!, delta: r.y[1]! };
   }
@@ -102,7 +102,7 @@ export class CNF extends Bijector {
         return [dz, div];
       };
       const o = this.options;
-      const r = odeint(f, [x, torch.zeros([x.size(0)], { dtype: x.dtype })], t0, t1, { method: o.method, steps: o.steps, rtol: o.rtol, atol: o.atol });
+      const r = odeint(f, [x, torch.zeros([x.size(0)], { dtype: x.dtype, device: x.device })], t0, t1, { method: o.method, steps: o.steps, rtol: o.rtol, atol: o.atol });
       this.lastStats = r.stats;
       return { z: r.y[0]!, delta: r.y[1]! };
     });
@@ -152,7 +152,7 @@ export class CNF extends Bijector {
     const T = this.options.T;
     const [a, b] = options.forward ? [0, T] : [T, 0];
     const f = (t: number, [z]: State): State => [
-      torch.noGrad(() => this.net.forward(z!, torch.full([z!.size(0), 1], t, { dtype: z!.dtype }))),
+      torch.noGrad(() => this.net.forward(z!, torch.full([z!.size(0), 1], t, { dtype: z!.dtype, device: z!.device }))),
     ];
     const o = this.options;
     const out = [start];

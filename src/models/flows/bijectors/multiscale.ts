@@ -71,7 +71,7 @@ export class MultiScale extends Bijector {
       logDet = logDet ? logDet.add(r.logDet) : r.logDet;
     }
     const p = this.plan[i]!;
-    logDet ??= torch.zeros([x.size(0)], { dtype: x.dtype });
+    logDet ??= torch.zeros([x.size(0)], { dtype: x.dtype, device: x.device });
     if (!p.factored) {
       if (!this.topPrior) return { out: null, rest: h, logDet };
       const r = this.topPrior.forward(h, context);
@@ -136,6 +136,6 @@ export class MultiScale extends Bijector {
         logDet = logDet ? logDet.add(r.logDet) : r.logDet;
       }
     }
-    return { x: h, logDet: logDet ?? torch.zeros([b], { dtype: y.dtype }) };
+    return { x: h, logDet: logDet ?? torch.zeros([b], { dtype: y.dtype, device: y.device }) };
   }
 }
