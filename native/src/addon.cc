@@ -421,6 +421,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initOps(env, exports);
   initAutograd(env, exports);
   initGuards(env, exports);
+  initFunction(env, exports);
   return exports;
 }
 

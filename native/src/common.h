@@ -82,5 +82,6 @@ void throwJs(napi_env env, const std::string& message);
 void initOps(Napi::Env env, Napi::Object exports);
 void initAutograd(Napi::Env env, Napi::Object exports);
 void initGuards(Napi::Env env, Napi::Object exports);
+void initFunction(Napi::Env env, Napi::Object exports);
 
 }  // namespace genlab

@@ -22,6 +22,8 @@ export interface DataInfo {
   shape: number[];
   /** Value range of the (preprocessed) data, when known, e.g. [-1, 1] for images. */
   range?: [number, number];
+  /** Number of label classes, when the data set is labelled (e.g. 10 for MNIST). */
+  classes?: number;
 }
 
 /** A JSON-serializable family config. */

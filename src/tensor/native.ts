@@ -43,6 +43,9 @@ export interface NativeCore {
   setGradEnabled(on: boolean): void;
   isGradEnabled(): boolean;
   withInferenceMode<T>(fn: () => T): T;
+  setCustomFunctionDispatcher(fn: (id: number, grads: number[]) => (number | null)[]): void;
+  customFunction(id: number, name: string, inputs: number[], outputs: number[]): number[];
+  customFunctionReleased(): number[];
   buildInfo(): { torchVersion: string; cuda: boolean; parallelInfo: string; config: string };
   backward(tensors: number[], grads: (number | null)[] | null, retainGraph: boolean, createGraph: boolean, inputs: number[] | null): void;
   grad(outputs: number[], inputs: number[], gradOutputs: (number | null)[] | null, retainGraph: boolean | null, createGraph: boolean, allowUnused: boolean): (number | null)[];

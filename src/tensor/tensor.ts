@@ -6,7 +6,7 @@
 import { inspect } from 'node:util';
 import { N } from './native.ts';
 import { DTYPE_CODE, dtypeFromCode, typedArrayOf, checkDType, type DType, type TypedArrayFor } from './dtype.ts';
-import { currentContext, track, markKept, release, syncGradMode, type Owned, type Scope, type Context } from './scope.ts';
+import { currentContext, track, markKept, release, syncGradMode, resyncGradMode, type Owned, type Scope, type Context } from './scope.ts';
 import type { TensorOps } from './ops.generated.ts';
 import { formatTensor } from './format.ts';
 
@@ -149,6 +149,7 @@ export class Tensor implements Owned {
       options.createGraph ?? false,
       options.inputs ? options.inputs.map((t) => t._h) : null,
     );
+    resyncGradMode();
   }
 
   // ---- data out ----

@@ -5,6 +5,7 @@ import { Generator, checkSeed } from './generator.ts';
 import { torchFns, linalgFns, specialFns, aten, type TorchOps, type LinalgOps, type SpecialOps } from './ops.ts';
 import { scope, noGrad, enableGrad, isGradEnabled, resyncGradMode, currentContext, syncGradMode, tensorsIn } from './scope.ts';
 import { grad, backward } from './autograd.ts';
+import { Function, FunctionCtx, collectReleased } from './function.ts';
 import { tensor, fromTypedArray } from './creation.ts';
 import { DTYPE_CODE, type DType } from './dtype.ts';
 
@@ -51,12 +52,15 @@ const extras = {
   enableGrad,
   inferenceMode,
   isGradEnabled,
-  autograd: { grad, backward },
+  autograd: { grad, backward, Function, FunctionCtx },
   manualSeed,
   setNumThreads,
   getNumThreads: (): number => N.getNumThreads(),
   /** Live tensors and the bytes of their distinct storages, in this JS thread. */
-  memory: (): { tensors: number; bytes: number } => N.memory(),
+  memory: (): { tensors: number; bytes: number } => {
+    collectReleased(); // saved tensors of custom-Function nodes whose graph is gone
+    return N.memory();
+  },
   dispose,
   cuda: {
     isAvailable: (): boolean => N.cudaDeviceCount() > 0,
