@@ -1,8 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   coordinateSpaceFor,
   modelToNormalized,
@@ -12,6 +9,7 @@ import {
   smartResize,
 } from '../../src/agent/index.ts';
 import { PY_DEFAULT, PY_SMALL } from './smart-resize-table.ts';
+import { runReferenceScript, skipWithoutPython } from '../reference.ts';
 
 // Expected values computed by CPython from the reference smart_resize formula (round() half-to-even,
 // math.floor / math.ceil): bench/reference/smart_resize.py; the last test here checks the table is its output.
@@ -63,11 +61,8 @@ test('coordinate spaces: relative-1000 and smart-resize, round trip to the scree
   assert.deepEqual(normalizedToModel(0.5, 0.25, abs), { x: 1274, y: 399 });
 });
 
-const PYTHON = '/usr/bin/python3';
-test('the smart_resize tables are what bench/reference/smart_resize.py prints', { skip: existsSync(PYTHON) ? false : `no ${PYTHON}` }, () => {
-  const r = spawnSync(PYTHON, [fileURLToPath(new URL('../../bench/reference/smart_resize.py', import.meta.url))], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const out = JSON.parse(r.stdout) as { default: number[][]; small: number[][] };
+test('the smart_resize tables are what bench/reference/smart_resize.py prints', { skip: skipWithoutPython() }, () => {
+  const out = runReferenceScript('smart_resize.py') as { default: number[][]; small: number[][] };
   assert.deepEqual(PY_DEFAULT, out.default);
   assert.deepEqual(PY_SMALL, out.small);
 });
