@@ -6,9 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { torch } from '../../src/tensor/index.ts';
 import '../../src/models/index.ts';
-import { registerModel, unregisterModel, moduleParameters } from '../../src/models/registry.ts';
-import { FullCovGaussian } from '../../src/models/gaussian/index.ts';
-import { registerNoisyGaussian, NOISY_GAUSSIAN } from './noisy-gaussian.ts';
+import { unregisterModel, moduleParameters } from '../../src/models/registry.ts';
+import { registerGaussianFamily, registerNoisyGaussian, NOISY_GAUSSIAN } from './noisy-gaussian.ts';
 import { trainRun, openRun, RunDir, loadTrainingCheckpoint, learningRate, resolveTrainConfig, deriveSeed, StepBatches } from '../../src/train/index.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-train-'));
@@ -144,24 +143,9 @@ test('resume after a kill reaches the same weights as an uninterrupted run', asy
 
 test('NaN loss stops the run and keeps the last good checkpoint', async () => {
   const out = tmp();
-  registerModel({
-    name: 'explodes',
-    description: 'test family: NaN loss from step 12',
-    dataKinds: ['2d'],
-    defaultConfig: {},
-    create(_c, info) {
-      const g = new FullCovGaussian(info.shape[0]!, 1);
-      return {
-        modules: { g },
-        loss: (b, step) => {
-          const nll = g.logProb(b.x).mean().neg();
-          return { loss: step >= 12 ? nll.mul(NaN) : nll };
-        },
-        sample: (n) => g.sample(n),
-        parameters: () => g.parameters(),
-        dispose: () => g.dispose(),
-      };
-    },
+  registerGaussianFamily('explodes', 'test family: NaN loss from step 12', (g, x, step) => {
+    const nll = g.logProb(x).mean().neg();
+    return step >= 12 ? nll.mul(NaN) : nll;
   });
   const logs: string[] = [];
   try {
