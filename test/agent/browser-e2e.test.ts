@@ -18,12 +18,12 @@ import {
   OpenAIChatClient,
   pngSize,
   runAgent,
-  smartResize,
   type ModelVersion,
   type TrajectoryRecord,
 } from '../../src/agent/index.ts';
 import { CHROMIUM, NO_CHROMIUM, deadPort, lastImage, startModelServer, type ChatRequest } from './helpers.ts';
 import { startSite } from './site.ts';
+import { pySmartResize } from './smart-resize-table.ts';
 
 interface Config {
   version: ModelVersion;
@@ -41,8 +41,11 @@ const CONFIGS: Config[] = [
 
 type Fmt = 'box15' | 'paren' | 'bracket' | 'bare' | 'bbox' | 'point';
 
+/** Where the oracle aimed, per element id: the center of the element in CSS px when it answered. */
+type Aims = Map<string, { x: number; y: number }>;
+
 /** Model coordinates of an element (center, or a box inside it) as a model would see it in `req`'s screenshot. */
-async function where(page: Page, req: ChatRequest, version: ModelVersion, selector: string, fmt: Fmt): Promise<string> {
+async function where(page: Page, req: ChatRequest, version: ModelVersion, selector: string, fmt: Fmt, aims?: Aims): Promise<string> {
   const r = await page.evaluate((sel) => {
     const el = document.querySelector(sel);
     if (!el) throw new Error(`no element ${sel}`);
@@ -50,8 +53,10 @@ async function where(page: Page, req: ChatRequest, version: ModelVersion, select
     return { l: b.left, t: b.top, w: b.width, h: b.height, vw: window.innerWidth, vh: window.innerHeight };
   }, selector);
   if (r.t < 0 || r.t + r.h > r.vh || r.l < 0 || r.l + r.w > r.vw) throw new Error(`${selector} is not inside the viewport`);
+  aims?.set(selector.replace(/^#/, ''), { x: r.l + r.w / 2, y: r.t + r.h / 2 });
   const img = pngSize(lastImage(req));
-  const [sw, sh] = version === '1.0' ? [1000, 1000] : ((s) => [s.width, s.height])(smartResize(img.height, img.width));
+  // 1.5: the size Python's smart_resize gives this screenshot (a table), never genlab's own smartResize.
+  const [sw, sh] = version === '1.0' ? [1000, 1000] : ((s) => [s.width, s.height])(pySmartResize(img.height, img.width));
   const m = (x: number, y: number) => [Math.round((x / r.vw) * sw), Math.round((y / r.vh) * sh)] as const;
   const [cx, cy] = m(r.l + r.w / 2, r.t + r.h / 2);
   const [x1, y1] = m(r.l + r.w * 0.3, r.t + r.h * 0.3);
@@ -73,8 +78,8 @@ async function where(page: Page, req: ChatRequest, version: ModelVersion, select
 }
 
 /** The scripted task: each entry answers one request. */
-function scenario(page: Page, version: ModelVersion): ((req: ChatRequest) => Promise<string>)[] {
-  const w = (req: ChatRequest, sel: string, fmt: Fmt) => where(page, req, version, sel, fmt);
+function scenario(page: Page, version: ModelVersion, aims?: Aims): ((req: ChatRequest) => Promise<string>)[] {
+  const w = (req: ChatRequest, sel: string, fmt: Fmt) => where(page, req, version, sel, fmt, aims);
   return [
     async (q) => `Thought: I click the name field first.\nAction: click(start_box=${await w(q, '#name', 'box15')})`,
     async () => "Thought: Now I type the name and press Enter to submit.\nAction: type(content='Ada Lovelace\\n')",
@@ -119,7 +124,8 @@ describe('browser end to end', { skip: NO_CHROMIUM }, () => {
     test(`UI-TARS ${c.version}, ${c.width}x${c.height} at DPR ${c.dpr}: the agent completes the page`, async () => {
       const page = await newPage(c);
       const dir = mkdtempSync(join(tmpdir(), 'genlab-agent-e2e-'));
-      const steps = scenario(page, c.version);
+      const aims: Aims = new Map();
+      const steps = scenario(page, c.version, aims);
       const srv = await startModelServer(async (req, i) => ({ text: await steps[i]!(req) }));
       try {
         const op = new BrowserOperator(page, { settleMs: 150, waitMs: 10 });
@@ -132,13 +138,27 @@ describe('browser end to end', { skip: NO_CHROMIUM }, () => {
         // What the page saw.
         assert.equal(new URL(page.url()).pathname, '/');
         const s = (await page.evaluate(() => (window as unknown as { readState(): unknown }).readState())) as {
-          clicks: { id: string | null; button: number; page: string }[];
+          clicks: { id: string | null; button: number; page: string; x: number; y: number }[];
           [k: string]: unknown;
         };
         assert.deepEqual(
           s.clicks.map((k) => `${k.page}#${k.id}${k.button === 2 ? ':right' : ''}`),
           ['/#name', '/#counter', '/#dbl', '/#dbl', '/#ctx:right', '/#item-20', '/#drag', '/#next', '/second#confirm'],
         );
+        // Each click landed where the oracle aimed (the element's center), to within the rounding of model
+        // pixels and of the page's recorded (truncated) clientX/Y, measured at most 1 CSS px: a wrong coordinate
+        // space (e.g. smart_resize's w_bar off by one factor of 28) moves clicks by several pixels while they
+        // still hit their elements.
+        let worst = 0;
+        for (const k of s.clicks) {
+          if (!k.id || k.id === 'drag') continue;
+          const aim = aims.get(k.id);
+          assert.ok(aim, `no aim for #${k.id}`);
+          const off = Math.max(Math.abs(k.x - aim.x), Math.abs(k.y - aim.y));
+          worst = Math.max(worst, off);
+          assert.ok(off <= 1.6, `#${k.id}: click at (${k.x}, ${k.y}), aimed at (${aim.x.toFixed(2)}, ${aim.y.toFixed(2)})`);
+        }
+        console.log(`# ${c.version} ${c.width}x${c.height}@${c.dpr}: clicks within ${worst.toFixed(2)} CSS px of where the oracle aimed`);
         assert.equal(s.submitted, 'Ada Lovelace');
         assert.equal(s.submitVia, 'enter');
         assert.equal(s.counter, 1);

@@ -60,8 +60,17 @@ test('overloads are chosen by argument types, as in PyTorch', () => {
   assert.deepEqual(a.add(1, 2).toArray(), [[3, 7], [9, 4]]); // add.Scalar with alpha
   assert.deepEqual(a.add(a, { alpha: 0.5 }).toArray(), [[1.5, 7.5], [10.5, 3]]);
   assert.deepEqual(a.clamp(2, 6).toArray(), [[2, 5], [6, 2]]);
-  assert.equal(a.std().toFlatArray().length, 1);
+  // Sample standard deviations (Bessel's correction, PyTorch's default), computed here by hand.
+  const sampleStd = (xs: number[]) => {
+    const m = xs.reduce((s, v) => s + v, 0) / xs.length;
+    return Math.sqrt(xs.reduce((s, v) => s + (v - m) ** 2, 0) / (xs.length - 1));
+  };
+  const s = a.std();
+  assert.deepEqual(s.shape, []);
+  close([s.item()], [sampleStd([1, 5, 7, 2])]); // 2.7538
   assert.deepEqual(a.std(0).shape, [2]);
+  close(a.std(0).toFlatArray(), [sampleStd([1, 7]), sampleStd([5, 2])]); // [4.2426, 2.1213]
+  close(a.std(1, { unbiased: false }).toFlatArray(), [2, 2.5]);
   assert.throws(() => (a as unknown as { add(x: string): Tensor }).add('x'), /Tensor\.add: 'other' got "x"; it takes a Tensor or a number/);
 });
 
