@@ -54,14 +54,14 @@ export function sampleFrechetDistances(model: ModelInstance, test: Tensor, optio
   try {
     torch.noGrad(() =>
       torch.scope(() => {
-        const real = classifierFeatures(net, to01(test));
+        const real = classifierFeatures(net, to01(test.cpu()));
         for (const T of options.temperatures) {
           torch.scope(() => {
             torch.manualSeed(deriveSeed(options.seed, 'fd', Math.round(T * 1000)));
             const parts: Tensor[] = [];
             for (let i = 0; i < options.count; i += 250) {
               const b = Math.min(250, options.count - i);
-              parts.push(torch.scope(() => classifierFeatures(net, to01(model.sample(b, { temperature: T })).clamp(0, 1))));
+              parts.push(torch.scope(() => classifierFeatures(net, to01(model.sample(b, { temperature: T }).cpu()).clamp(0, 1))));
             }
             out[options.temperatures.length === 1 && T === 1 ? 'fd' : `fd@T${T}`] = frechetDistance(torch.cat(parts, 0), real);
           });
@@ -82,7 +82,10 @@ export async function evaluateRun(opened: OpenedRun, options: EvaluateOptions = 
   let n = 0;
   await torch.scope(async () => {
     const data = await loadData(config.data.name, { seed, testSize: options.n ?? 2000, testOnly: true });
-    const test = options.n ? data.test.narrow(0, 0, Math.min(options.n, data.test.size(0))) : data.test;
+    // Held-out data go where the model is (a CUDA run evaluates on its GPU).
+    const device = model.parameters()[0]?.device ?? 'cpu';
+    const held = options.n ? data.test.narrow(0, 0, Math.min(options.n, data.test.size(0))) : data.test;
+    const test = device === 'cpu' ? held : held.to(device);
     n = test.size(0);
     const dims = config.data.shape.reduce((a, b) => a * b, 1);
     if (model.logProb) {
