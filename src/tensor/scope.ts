@@ -57,6 +57,9 @@ export function resyncGradMode(): void {
  * finalizers during garbage collection, read here without a native call.
  */
 const collected = new Int32Array(2);
+if (typeof N.setCollectedFlag !== 'function') {
+  throw new Error("genlab: the native addon is older than this source (it has no GC guards); rebuild it with 'node scripts/setup.mjs --force' (or 'npm run build:native')");
+}
 N.setCollectedFlag(collected);
 /** Free at once (not at the next event-loop turn) past this many collected tensors or KiB. */
 const DRAIN_TENSORS = 256;
