@@ -45,6 +45,11 @@ export type {
 export { OperatorClosedError, UnsupportedActionError } from './operators/operator.ts';
 export type { ExecuteResult, Operator, Screenshot } from './operators/operator.ts';
 export { BrowserOperator, CHROMIUM_ARGS, DEFAULT_CHROMIUM, playwrightKey } from './operators/browser.ts';
+export { ComputerOperator, boxDownscale } from './operators/computer.ts';
+export type { ComputerOperatorOptions } from './operators/computer.ts';
+export { X11Display, X11Error } from './operators/x11-display.ts';
+export { humanPath, minimumJerk, mulberry32 } from './operators/mouse-path.ts';
+export { charKeysym, findKeycode, keysymOf, spareKeycode } from './operators/x11-keys.ts';
 export type { BrowserOperatorOptions, LaunchOptions } from './operators/browser.ts';
 export { runAgent } from './loop.ts';
 export type { AgentOptions, AgentResult } from './loop.ts';
