@@ -11,6 +11,7 @@ interface XClient {
   GetGeometry(drawable: number, cb: (err: Error | null, g: { width: number; height: number }) => void): void;
   GetInputFocus(cb: (err: Error | null, f: unknown) => void): void;
   QueryPointer(wid: number, cb: (err: Error | null, p: { rootX: number; rootY: number }) => void): void;
+  QueryKeymap(cb: (err: Error | null, keys: Buffer) => void): void;
   GetKeyboardMapping(first: number, count: number, cb: (err: Error | null, rows: number[][]) => void): void;
   ChangeKeyboardMapping(first: number, perKeycode: number, keysyms: number[]): void;
   GrabKey(wid: number, ownerEvents: number, modifiers: number, key: number, pointerMode: number, keybMode: number): void;
@@ -156,6 +157,14 @@ export class X11Display {
   async pointer(): Promise<{ x: number; y: number }> {
     const p = await this.call<{ rootX: number; rootY: number }>((cb) => this.client.QueryPointer(this.root, cb));
     return { x: p.rootX, y: p.rootY };
+  }
+
+  /** Keycodes the server currently holds down. */
+  async pressedKeycodes(): Promise<number[]> {
+    const bits = await this.call<Buffer>((cb) => this.client.QueryKeymap(cb));
+    const out: number[] = [];
+    for (let i = 0; i < 256; i++) if (bits[i >> 3]! & (1 << (i & 7))) out.push(i);
+    return out;
   }
 
   motion(x: number, y: number): void {
