@@ -46,6 +46,8 @@ export { OperatorClosedError, UnsupportedActionError } from './operators/operato
 export type { ExecuteResult, Operator, Screenshot } from './operators/operator.ts';
 export { BrowserOperator, CHROMIUM_ARGS, DEFAULT_CHROMIUM, playwrightKey } from './operators/browser.ts';
 export { ComputerOperator, boxDownscale } from './operators/computer.ts';
+export { ActionDeclinedError, ConfirmingOperator } from './operators/confirm.ts';
+export type { AskFn } from './operators/confirm.ts';
 export type { ComputerOperatorOptions } from './operators/computer.ts';
 export { X11Display, X11Error } from './operators/x11-display.ts';
 export { humanPath, minimumJerk, mulberry32 } from './operators/mouse-path.ts';
