@@ -43,7 +43,7 @@ export type {
   OpenAIClientOptions,
 } from './model-client.ts';
 export { OperatorClosedError, UnsupportedActionError } from './operators/operator.ts';
-export type { ExecuteResult, Operator, Screenshot } from './operators/operator.ts';
+export type { ExecuteResult, Operator, OperatorEvent, Screenshot } from './operators/operator.ts';
 export { BrowserOperator, CHROMIUM_ARGS, DEFAULT_CHROMIUM, playwrightKey } from './operators/browser.ts';
 export { ComputerOperator, boxDownscale } from './operators/computer.ts';
 export { ActionDeclinedError, ConfirmingOperator } from './operators/confirm.ts';

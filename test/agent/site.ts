@@ -118,6 +118,7 @@ export async function startSite(extra: Record<string, string> = {}): Promise<Sit
       return;
     }
     if (extra[path] !== undefined) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(extra[path]);
+    else if (path === '/report.csv') res.writeHead(200, { 'content-type': 'text/csv', 'content-disposition': 'attachment; filename="report.csv"' }).end('a,b\n1,2\n');
     else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE1);
     else if (path === '/second') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE2);
     else res.writeHead(404).end('not found');
