@@ -116,7 +116,7 @@ export class ComputerOperator implements Operator {
     const raw = await this.guard(() => this.display.capture());
     const k = this.o.downscale ?? 1;
     const img = k === 1 ? raw : boxDownscale(raw, k);
-    const png = encodePng(img, { level: this.o.pngLevel ?? 1 });
+    const png = encodePng(img, { level: this.o.pngLevel ?? 1, filter: 2 });
     return { png, width: img.width, height: img.height, scale: img.width / raw.width };
   }
 
