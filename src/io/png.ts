@@ -116,7 +116,7 @@ export function encodePng(img: RawImage, options: { level?: number; filter?: 0 |
       } else for (let i = 0; i < stride; i++) raw[o + i] = (row[i]! - up![i]!) & 0xff;
       continue;
     }
-    let best = options.filter ?? 0;
+    let best: number = options.filter ?? 0;
     let bestSum = Infinity;
     const filters = options.filter === undefined ? [0, 1, 2, 3, 4] : [options.filter];
     for (const f of filters) {
