@@ -9,12 +9,25 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { ComputerOperator, findKeycode, OpenAIChatClient, runAgent, X11Display } from '../../src/agent/index.ts';
 import { startModelServer } from './helpers.ts';
 import { NO_XCLIP, NO_XTERM, NO_XVFB, startApp, startXvfb, waitFor } from './xserver.ts';
 
 const LINE2 = 'Grüße ✓ 你好';
+
+/** Presses and releases keysyms together, from a second X client (a user at the keyboard). */
+async function pressKeys(display: string, keysyms: number[]): Promise<void> {
+  const d = await X11Display.connect(display);
+  try {
+    const map = await d.keyboardMapping();
+    const codes = keysyms.map((k) => findKeycode(map, d.minKeycode, k)!.keycode);
+    for (const c of codes) d.key(c, true);
+    for (const c of [...codes].reverse()) d.key(c, false);
+    await d.sync();
+  } finally {
+    d.close();
+  }
+}
 
 describe('computer operator on xterm', { skip: NO_XVFB || NO_XTERM || NO_XCLIP }, () => {
   test('an xterm receives typed text, pasted non-ASCII text and hotkeys', async () => {
@@ -66,9 +79,9 @@ describe('computer operator on xterm', { skip: NO_XVFB || NO_XTERM || NO_XCLIP }
     try {
       op = await ComputerOperator.connect({ display: xs.display, settleMs: 10, stopKeys: ['ctrl', 'alt', 'shift', 'escape'] });
       const display = xs.display;
-      const model = await startModelServer((_req, i) => {
+      const model = await startModelServer(async (_req, i) => {
         // The user presses the stop hotkey while the model thinks about step 2.
-        if (i === 1) execFileSync('xdotool', ['key', 'ctrl+alt+shift+Escape'], { env: { ...process.env, DISPLAY: display } });
+        if (i === 1) await pressKeys(display, [0xffe3, 0xffe9, 0xffe1, 0xff1b]);
         return { text: "Thought: hold F5\nAction: press(key='f5')", delayMs: i === 1 ? 300 : 0 };
       });
       srv = model;
