@@ -1,6 +1,7 @@
 /**
  * genlab's UI-TARS runtime: prompts, a parser from model text to typed actions, coordinate mapping
- * (smart_resize), an OpenAI-compatible model client, a Playwright browser operator, the agent loop and
+ * (smart_resize), an OpenAI-compatible model client, a Playwright browser operator, an X11 computer operator
+ * (XTEST over the pure-JS `x11` client), the agent loop and
  * trajectory records. Pure TypeScript; independent of the tensor engine.
  */
 export type { Action, ActionType, Direction, ParsedPrediction, Target } from './actions.ts';
