@@ -5,7 +5,7 @@
  * trajectory records. Pure TypeScript; independent of the tensor engine.
  */
 export type { Action, ActionType, Direction, ParsedPrediction, Target } from './actions.ts';
-export { actionPoints, describeAction, isTerminal } from './actions.ts';
+export { actionPoints, describeAction, directionVector, isTerminal } from './actions.ts';
 export {
   IMAGE_FACTOR,
   MAX_PIXELS,

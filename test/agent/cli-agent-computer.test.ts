@@ -11,23 +11,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
 import { ActionDeclinedError, ConfirmingOperator, type Action, type Operator, type TrajectoryRecord } from '../../src/agent/index.ts';
-import { startModelServer } from './helpers.ts';
+import { capture, startModelServer } from './helpers.ts';
 import { NO_XVFB, startXvfb } from './xserver.ts';
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  let out = '';
-  let err = '';
-  console.log = (...a: unknown[]) => void (out += a.join(' ') + '\n');
-  console.error = (...a: unknown[]) => void (err += a.join(' ') + '\n');
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 test('cli: --operator computer refuses to start without a reachable X display', async () => {
   const saved = process.env.DISPLAY;

@@ -68,7 +68,8 @@ describe('computer operator on xterm', { skip: NO_XVFB || NO_XTERM || NO_XCLIP }
       await op?.close();
       await xterm.close();
       await xs.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (process.env.GENLAB_AGENT_KEEP) console.log(`# kept ${dir}`);
+      else rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -106,6 +107,31 @@ describe('computer operator on xterm', { skip: NO_XVFB || NO_XTERM || NO_XCLIP }
       }
     } finally {
       await srv?.close();
+      await op?.close();
+      await xs.close();
+    }
+  });
+});
+
+describe('computer operator: screenshot scale and size', { skip: NO_XVFB }, () => {
+  test('a downscaled screenshot maps back to screen pixels; a screenshot of another size is mapped through its own size and recorded', async () => {
+    const xs = await startXvfb(800, 600);
+    let op: ComputerOperator | undefined;
+    try {
+      op = await ComputerOperator.connect({ display: xs.display, settleMs: 0, humanMoves: false, downscale: 2 });
+      const shot = await op.screenshot();
+      assert.deepEqual([shot.width, shot.height, shot.scale], [400, 300, 0.5]);
+      const hover = (x: number, y: number) => ({ type: 'hover' as const, target: { x, y, box: [x, y, x, y] as [number, number, number, number], model: [], raw: '' }, source: '' });
+      const r1 = await op.execute(hover(0.25, 0.75), shot);
+      assert.deepEqual(r1.points, [{ x: 200, y: 450 }]);
+      assert.deepEqual(await op.display.pointer(), { x: 200, y: 450 });
+      assert.equal(r1.events, undefined);
+      // A 640x480 screenshot (the screen was smaller when it was taken): the fraction is of that picture.
+      const r2 = await op.execute(hover(0.5, 0.5), { png: shot.png, width: 640, height: 480, scale: 1 });
+      assert.deepEqual(r2.points, [{ x: 320, y: 240 }]);
+      assert.equal(r2.events![0]!.kind, 'resize');
+      assert.equal(r2.events![0]!.message, 'the screen is 800x600 now; the screenshot showed 640x480');
+    } finally {
       await op?.close();
       await xs.close();
     }

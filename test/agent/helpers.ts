@@ -106,3 +106,19 @@ export async function startHttp(handler: Handler): Promise<{ url: string; close(
   const url = await listen(server);
   return { url, close: () => closeServer(server) };
 }
+
+/** Runs a CLI entry point with console.log / console.error captured. */
+export async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  const log = console.log;
+  const error = console.error;
+  let out = '';
+  let err = '';
+  console.log = (...a: unknown[]) => void (out += a.join(' ') + '\n');
+  console.error = (...a: unknown[]) => void (err += a.join(' ') + '\n');
+  try {
+    return { code: await fn(), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Browser, BrowserContext, Dialog, Download, FileChooser, Page } from 'playwright-core';
-import type { Action, Direction } from '../actions.ts';
+import { directionVector as dirVec, type Action } from '../actions.ts';
 import { pngSize } from '../png.ts';
 import { sleep } from '../model-client.ts';
 import { OperatorClosedError, UnsupportedActionError, type ExecuteResult, type Operator, type OperatorEvent, type Screenshot } from './operator.ts';
@@ -425,9 +425,6 @@ export function playwrightKey(k: string): string {
   throw new UnsupportedActionError(`unknown key '${k}'`);
 }
 
-function dirVec(d: Direction): { x: number; y: number } {
-  return d === 'up' ? { x: 0, y: -1 } : d === 'down' ? { x: 0, y: 1 } : d === 'left' ? { x: -1, y: 0 } : { x: 1, y: 0 };
-}
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));

@@ -10,7 +10,7 @@
  * (CLIPBOARD) and xterm (PRIMARY) both understand, as the UI-TARS desktop app pastes text it cannot type.
  */
 import { spawn } from 'node:child_process';
-import type { Action, Direction } from '../actions.ts';
+import { directionVector as dirVec, type Action } from '../actions.ts';
 import { sleep } from '../model-client.ts';
 import { encodePng } from '../png.ts';
 import { humanPath, mulberry32 } from './mouse-path.ts';
@@ -133,7 +133,13 @@ export class ComputerOperator implements Operator {
     });
     const result: ExecuteResult = {};
     if (screen.width !== Math.round(w) || screen.height !== Math.round(h)) {
-      result.note = `screen is ${screen.width}x${screen.height} now; the screenshot showed ${Math.round(w)}x${Math.round(h)}`;
+      result.events = [
+        {
+          kind: 'resize',
+          message: `the screen is ${screen.width}x${screen.height} now; the screenshot showed ${Math.round(w)}x${Math.round(h)}`,
+          detail: { width: screen.width, height: screen.height, shotWidth: Math.round(w), shotHeight: Math.round(h) },
+        },
+      ];
     }
     await this.guard(async () => {
       switch (action.type) {
@@ -448,9 +454,6 @@ export function boxDownscale(img: { width: number; height: number; data: Uint8Ar
   return { width: w, height: h, data: out };
 }
 
-function dirVec(d: Direction): { x: number; y: number } {
-  return d === 'up' ? { x: 0, y: -1 } : d === 'down' ? { x: 0, y: 1 } : d === 'left' ? { x: -1, y: 0 } : { x: 1, y: 0 };
-}
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
