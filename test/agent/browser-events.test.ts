@@ -44,7 +44,7 @@ describe('browser operator: tabs, dialogs, downloads, file choosers, size change
       width: 800,
       height: 600,
       executablePath: CHROMIUM,
-      settleMs: 200,
+      settleMs: 400,
       promptText: 'Ada',
       downloadsDir: join(dir, 'downloads'),
       files: [upload],

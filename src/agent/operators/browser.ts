@@ -75,7 +75,8 @@ export class BrowserOperator implements Operator {
   /** Pages the operator left for a new tab, most recent last (it returns to them when that tab closes). */
   private readonly previous: Page[] = [];
   private pending: OperatorEvent[] = [];
-  private downloads: Promise<void>[] = [];
+  /** Event handlers still at work (a download being saved, a dialog or file chooser being answered). */
+  private inflight: Promise<void>[] = [];
   private downloadsDir: string | undefined;
   private readonly watchedContexts = new WeakSet<BrowserContext>();
 
@@ -110,9 +111,9 @@ export class BrowserOperator implements Operator {
           .catch(() => {});
       });
     }
-    page.on('dialog', (d) => void this.onDialog(d));
-    page.on('download', (d) => this.downloads.push(this.onDownload(d)));
-    page.on('filechooser', (f) => void this.onFileChooser(f));
+    page.on('dialog', (d) => this.inflight.push(this.onDialog(d)));
+    page.on('download', (d) => this.inflight.push(this.onDownload(d)));
+    page.on('filechooser', (f) => this.inflight.push(this.onFileChooser(f)));
     page.on('close', () => {
       if (page !== this.active) return;
       while (this.previous.length > 0 && this.previous[this.previous.length - 1]!.isClosed()) this.previous.pop();
@@ -176,11 +177,11 @@ export class BrowserOperator implements Operator {
     }
   }
 
-  /** Events seen since the last call (and downloads started before it, once finished). */
+  /** Events seen since the last call, once their handlers are done (downloads saved: up to timeoutMs). */
   private async drainEvents(timeoutMs: number): Promise<OperatorEvent[]> {
-    if (this.downloads.length > 0) {
-      const all = Promise.allSettled(this.downloads);
-      this.downloads = [];
+    if (this.inflight.length > 0) {
+      const all = Promise.allSettled(this.inflight);
+      this.inflight = [];
       await Promise.race([all, sleep(timeoutMs)]);
     }
     const out = this.pending;
