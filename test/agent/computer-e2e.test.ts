@@ -20,7 +20,12 @@ import { NO_XVFB, startChromium, startXvfb, waitFor } from './xserver.ts';
 function locateOnScreen(site: Site, width: number, height: number): Locate {
   return async (_req, selector) => {
     const id = selector.replace(/^#/, '');
-    const r = await waitFor(() => (site.latest()?.boxes[id] ? site.latest() : undefined), 5000, `a layout report with ${selector}`);
+    // A report made after this request came in (so after its screenshot) that has the element.
+    const since = Date.now();
+    const r = await waitFor(() => {
+      const x = site.latest();
+      return x && x.at > since && x.boxes[id] ? x : undefined;
+    }, 10000, `a layout report with ${selector}`);
     const [l, t, w, h] = r.boxes[id]!;
     if (t < 0 || t + h > r.vh || l < 0 || l + w > r.vw) throw new Error(`${selector} is not inside the viewport`);
     const x = r.screenX + l;

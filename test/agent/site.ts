@@ -11,7 +11,7 @@ window.readState = () => JSON.parse(sessionStorage.getItem(KEY) || '{"clicks":[]
 window.update = (f) => { const s = readState(); f(s); sessionStorage.setItem(KEY, JSON.stringify(s)); };
 // The page reports its own layout (element boxes in CSS px, the viewport's place on the screen) and state to the
 // site server, so that a test driving it only through X11 input can still read what happened (no CDP).
-let lastReport = '';
+// Sent every 100 ms even when nothing changed, so a reader can wait for one newer than its own moment.
 function report() {
   const boxes = {};
   for (const el of document.querySelectorAll('[id]')) {
@@ -19,8 +19,6 @@ function report() {
     boxes[el.id] = [b.left, b.top, b.width, b.height];
   }
   const body = JSON.stringify({ path: location.pathname, boxes, vw: innerWidth, vh: innerHeight, screenX, screenY, state: readState() });
-  if (body === lastReport) return;
-  lastReport = body;
   fetch('/report', { method: 'POST', body, keepalive: true }).catch(() => {});
 }
 setInterval(report, 100);
