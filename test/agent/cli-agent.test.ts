@@ -6,23 +6,8 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { pngSize, type TrajectoryRecord } from '../../src/agent/index.ts';
 import { pySmartResize } from './smart-resize-table.ts';
-import { CHROMIUM, NO_CHROMIUM, deadPort, lastImage, startModelServer } from './helpers.ts';
+import { CHROMIUM, NO_CHROMIUM, capture, deadPort, lastImage, startModelServer } from './helpers.ts';
 import { startSite } from './site.ts';
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  let out = '';
-  let err = '';
-  console.log = (...a: unknown[]) => void (out += a.join(' ') + '\n');
-  console.error = (...a: unknown[]) => void (err += a.join(' ') + '\n');
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 test('cli: genlab agent usage errors', async () => {
   const r1 = await capture(() => main(['agent', '--url', 'http://127.0.0.1:1/']));
