@@ -60,7 +60,7 @@ export class Flow extends Module {
 
   /** n samples from the model (temperature < 1 gives Glow's reduced-temperature samples). */
   sample(n: number, options: SampleOptions = {}): Tensor {
-    const z = this.base.sample(n, { temperature: options.temperature ?? 1, device: this.device() });
+    const z = this.onParamDevice(this.base.sample(n, { temperature: options.temperature ?? 1 }));
     return this.inverse(z, options.context).x;
   }
 
@@ -69,9 +69,15 @@ export class Flow extends Module {
    * log q(x) = log p_base(z) - log|det ∂x/∂z|.
    */
   sampleWithLogProb(n: number, options: SampleOptions = {}): { x: Tensor; logProb: Tensor } {
-    const z = this.base.sample(n, { temperature: options.temperature ?? 1, device: this.device() });
+    const z = this.onParamDevice(this.base.sample(n, { temperature: options.temperature ?? 1 }));
     const { x, logDet } = this.inverse(z, options.context);
     return { x, logProb: this.base.logProb(z).sub(logDet) };
+  }
+
+  /** Base samples (drawn on the CPU) moved to the device of the flow's parameters (a CUDA run). */
+  private onParamDevice(z: Tensor): Tensor {
+    const p = this.parameters()[0];
+    return p && p.device !== z.device ? z.to(p.device) : z;
   }
 
   /** x and its image after each bijector (length bijectors + 1), for trajectory pictures. */
