@@ -39,9 +39,22 @@ interface XDisplayInfo {
   screen: { root: number; pixel_width: number; pixel_height: number; root_depth: number }[];
 }
 
-const x11 = createRequire(import.meta.url)('x11') as {
+interface X11Module {
   createClient(options: { display: string; disableBigRequests?: boolean }, cb: (err: Error | undefined, d: XDisplayInfo) => void): XClient;
-};
+}
+
+let x11Module: X11Module | undefined;
+/** The `x11` package, loaded on the first connection (so importing genlab's CLI or agent never needs it). */
+function x11(): X11Module {
+  if (!x11Module) {
+    try {
+      x11Module = createRequire(import.meta.url)('x11') as X11Module;
+    } catch (e) {
+      throw new X11Error(`the computer operator needs the npm package 'x11' (npm install x11): ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  return x11Module;
+}
 
 /** The X server cannot be reached, or the connection to it was lost. */
 export class X11Error extends Error {
@@ -78,7 +91,7 @@ export class X11Display {
     const info = await new Promise<XDisplayInfo>((resolve, reject) => {
       const timer = setTimeout(() => reject(new X11Error(`no answer from X display ${display} within ${timeoutMs} ms`)), timeoutMs);
       try {
-        client = x11.createClient({ display }, (err, d) => {
+        client = x11().createClient({ display }, (err, d) => {
           clearTimeout(timer);
           if (err) reject(new X11Error(`cannot reach X display ${display}: ${err.message}`));
           else resolve(d);
