@@ -59,11 +59,22 @@ export function sampleFrechetDistances(model: ModelInstance, test: Tensor, optio
           torch.scope(() => {
             torch.manualSeed(deriveSeed(options.seed, 'fd', Math.round(T * 1000)));
             const parts: Tensor[] = [];
+            let nonFinite = 0;
             for (let i = 0; i < options.count; i += 250) {
               const b = Math.min(250, options.count - i);
-              parts.push(torch.scope(() => classifierFeatures(net, to01(model.sample(b, { temperature: T }).cpu()).clamp(0, 1))));
+              parts.push(
+                torch.scope(() => {
+                  const x = to01(model.sample(b, { temperature: T }).cpu());
+                  // A sample with NaN or infinite pixels (a flow's inverse can overflow at high temperature)
+                  // is scored as the black-and-white image its finite pixels clamp to, and counted.
+                  nonFinite += x.isfinite().logicalNot().flatten(1).any(1).sum().item();
+                  return classifierFeatures(net, x.nanToNum(0, 1, 0).clamp(0, 1));
+                }),
+              );
             }
-            out[options.temperatures.length === 1 && T === 1 ? 'fd' : `fd@T${T}`] = frechetDistance(torch.cat(parts, 0), real);
+            const key = options.temperatures.length === 1 && T === 1 ? 'fd' : `fd@T${T}`;
+            out[key] = frechetDistance(torch.cat(parts, 0), real);
+            if (nonFinite > 0) out[`nonFinite${key.slice(2)}`] = nonFinite / options.count;
           });
         }
       }),

@@ -28,3 +28,19 @@ test('eval: Fréchet distance per sampling temperature, near zero for a model th
   const single = sampleFrechetDistances(model, test0, { count: 250, temperatures: [1], seed: 0 });
   assert.deepEqual(Object.keys(single), ['fd']);
 });
+
+test('eval: samples with NaN or infinite pixels are counted and scored, never an eigen-solver failure', async () => {
+  const data = await loadData('mnist', { testOnly: true });
+  const test0 = data.test.narrow(0, 0, 300);
+  const model = {
+    sample(n: number): Tensor {
+      const x = data.test.narrow(0, 300, n).clone();
+      // every 4th sample: NaN and +inf pixels, as an overflowing flow inverse gives
+      for (let i = 0; i < n; i += 4) x.select(0, i).fill_(i % 8 === 0 ? NaN : Infinity);
+      return x;
+    },
+  } as unknown as ModelInstance;
+  const r = sampleFrechetDistances(model, test0, { count: 200, temperatures: [1], seed: 0 });
+  assert.ok(Number.isFinite(r.fd), `a finite distance: ${JSON.stringify(r)}`);
+  assert.equal(r.nonFinite, 0.25);
+});

@@ -20,9 +20,13 @@ export class ActNorm extends Bijector {
     this.initFlag = this.buffer('initFlag', torch.tensor(options.dataInit ?? true ? 0 : 1));
   }
 
-  /** False until the data-dependent init ran. */
+  /** Set once the flag reads 1, so that forward does not read the buffer (a device sync on CUDA) every call. */
+  private initSeen = false;
+
+  /** False until the data-dependent init ran (or a loaded state dict says it did). */
   get initialized(): boolean {
-    return this.initFlag.item() !== 0;
+    if (!this.initSeen) this.initSeen = this.initFlag.item() !== 0;
+    return this.initSeen;
   }
 
   private view(p: Tensor, x: Tensor): Tensor {
