@@ -146,8 +146,8 @@ const trajPanel = (fr: Tensor[], title: string) => {
 };
 const oneStep = metrics(distilled, { sampler: 'euler', steps: 1, sigmas: 'uniform' });
 composeSideBySide([
-  trajPanel(t1.frames, `1-RF paths (straightness ${s1.toFixed(3)})`),
-  trajPanel(t2.frames, `2-RF paths (straightness ${s2.toFixed(3)})`),
+  trajPanel(t1.frames, `1-RF paths, noise (green) to sample (red); straightness ${s1.toFixed(3)}`),
+  trajPanel(t2.frames, `2-RF (reflow) paths; straightness ${s2.toFixed(3)}`),
   renderScatter([{ points: test, color: '#bbbbbb', alpha: 0.4, radius: 1 }, { points: oneStep.x, color: '#d62728', alpha: 0.5, radius: 1.1 }], { bounds: trajBounds, size: 300, title: `distilled: 1 step (SW ${oneStep.sw.toFixed(3)})`, axes: false }),
 ], { gap: 6 }).savePng(join(out, 'diffusion-rf-trajectories.png'));
 lineChart(join(out, 'diffusion-rf-steps.png'), Object.entries(rfCurves).map(([k, v]) => ({ name: k, x: rfSteps, values: v })), {
@@ -156,4 +156,4 @@ lineChart(join(out, 'diffusion-rf-steps.png'), Object.entries(rfCurves).map(([k,
 rows.push('', `Straightness (Liu et al. 2022, 64 Euler steps, 500 paths): 1-RF ${s1.toFixed(4)}, 2-RF ${s2.toFixed(4)}.`);
 const md = rows.join('\n');
 console.log(md);
-writeFileSync(join(out, `diffusion-2d-${dataName}.md`), md + '\n');
+writeFileSync(join(out, '..', `diffusion-2d-${dataName}.md`), md + '\n');

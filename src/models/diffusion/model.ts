@@ -66,6 +66,7 @@ export interface DiffusionInstance extends ModelInstance {
   config: DiffusionConfig;
   data: DataInfo;
   numClasses: number;
+  sample(n: number, options?: DiffusionSampleOptions): Tensor;
   /** The denoiser used by `sample` (guided when asked), in the model's internal space. */
   denoiser(options?: DiffusionSampleOptions, n?: number): Denoiser;
   /** Sigmas of `sample` for these options. */

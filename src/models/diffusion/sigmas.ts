@@ -56,7 +56,9 @@ export function vpSigmas(n: number, betaD = 19.9, betaMin = 0.1, epsS = 1e-3): n
 /** σ(t) of a schedule at t evenly from tMax to tMin (uniform in t: DDPM/DDIM's and flow matching's grid), then 0. */
 export function uniformTimeSigmas(n: number, schedule: Schedule, tMin = schedule.tMin, tMax = schedule.tMax): number[] {
   checkN('uniformTimeSigmas', n);
-  const out = Array.from({ length: n }, (_, i) => schedule.sigma(tMax + ramp(n, i) * (tMin - tMax)));
+  // When σ(tMin) = 0 (flow matching's t = 0), the grid's last point is the final 0: n + 1 points.
+  const m = schedule.sigma(tMin) === 0 ? n + 1 : n;
+  const out = Array.from({ length: m }, (_, i) => schedule.sigma(tMax + ramp(m, i) * (tMin - tMax)));
   if (out[out.length - 1] === 0) out.pop();
   return [...out, 0];
 }

@@ -171,6 +171,11 @@ describe('sigma schedules', () => {
     const k = karrasSigmas(3, 0.002, 80);
     assert.ok(Math.abs(k[0]! - 80) < 1e-12 && Math.abs(k[2]! - 0.002) < 1e-15);
     assert.ok(Math.abs(vpSigmas(2)[0]! - sch.sigma(1)) < 1e-12);
+    for (const n of [1, 2, 5]) {
+      const f = uniformTimeSigmas(n, getSchedule('flow'));
+      assert.equal(f.length, n + 1, `flow, ${n} steps: [${f}]`);
+      assert.ok(Math.abs(f[0]! - getSchedule('flow').sigmaMax) < 1e-9);
+    }
   });
 
   test('LMS coefficients integrate the Lagrange basis exactly (sum to the step)', () => {
