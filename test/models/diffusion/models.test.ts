@@ -65,6 +65,21 @@ describe('registered diffusion families', () => {
     });
   });
 
+  test('channels_last gives the same denoiser as NCHW', () => {
+    torch.scope(() => {
+      const img = { name: 'mnist', kind: 'image' as const, shape: [1, 28, 28], range: [0, 1] as [number, number] };
+      const a = build('edm', { channels: 8, channelMult: [1, 2], channelsLast: false }, img);
+      const b = build('edm', { channels: 8, channelMult: [1, 2], channelsLast: true }, img);
+      const x = torch.randn([3, 1, 28, 28]);
+      const y = torch.tensor([1, 2, 10], { dtype: 'int64' });
+      const da = torch.noGrad(() => a.pre.denoise(x, 0.7, y));
+      const db = torch.noGrad(() => b.pre.denoise(x, 0.7, y));
+      assert.ok(da.sub(db).abs().max().item() < 1e-5);
+      a.dispose?.();
+      b.dispose?.();
+    });
+  });
+
   test('bad input: guidance on an unconditional model, unknown sampler, steps < 1, unknown loss', () => {
     torch.scope(() => {
       const m = build('edm', { width: 16, depth: 1 });
