@@ -59,7 +59,7 @@ for (const name of ['ddpm', 'vp', 've', 'edm', 'fm', 'cfm', 'rectified']) {
   models[name] = m;
   const c = m.config;
   const def = metrics(m, {});
-  row(name, `${c.sampler} (default, ${c.sigmas})`, c.steps, def);
+  row(name, `${c.sampler} (default, ${c.sigmas})`, c.steps, def, c.sampler === 'heun' ? 2 * c.steps - 1 : c.steps);
   panels.push(renderScatter([{ points: def.x, color: '#1f77b4', alpha: 0.5, radius: 1.2 }], { bounds, size: 200, title: `${name}: ${c.sampler} ${c.steps}`, axes: false }));
   def.x.dispose();
   const plan: [string, number][] = name === 'ddpm' ? [['ddim', 50], ['heun', 18], ['ddpm', 1000]] : [['heun', 18], ['euler', 32], ['dpmpp-2m', 10], ['euler-ancestral', 100]];
@@ -84,7 +84,7 @@ for (const name of ['ddpm', 'vp', 've', 'edm', 'fm', 'cfm', 'rectified']) {
 }
 composeSideBySide(panels, { gap: 4 }).savePng(join(out, 'diffusion-2d-samples.png'));
 lineChart(join(out, 'diffusion-2d-steps.png'), Object.entries(curves).map(([k, v]) => ({ name: k, x: v.x, values: v.sw })), {
-  title: `${dataName}: sliced W2 vs denoiser evaluations (Karras sigmas; fm: in sigma = t/(1-t))`, xLabel: 'denoiser evaluations (NFE)', yLabel: 'sliced W2', logY: true,
+  title: `${dataName}: sliced W2 vs denoiser evaluations (vp, edm: Karras sigmas; fm: uniform t)`, xLabel: 'denoiser evaluations (NFE)', yLabel: 'sliced W2', logY: true,
 });
 
 // Rectified flow: 1-RF -> pairs -> 2-RF (reflow) -> one-step distillation.
@@ -146,8 +146,8 @@ const trajPanel = (fr: Tensor[], title: string) => {
 };
 const oneStep = metrics(distilled, { sampler: 'euler', steps: 1, sigmas: 'uniform' });
 composeSideBySide([
-  trajPanel(t1.frames, `1-RF paths, noise (green) to sample (red); straightness ${s1.toFixed(3)}`),
-  trajPanel(t2.frames, `2-RF (reflow) paths; straightness ${s2.toFixed(3)}`),
+  trajPanel(t1.frames, `1-RF: noise (green) -> sample (red), S ${s1.toFixed(3)}`),
+  trajPanel(t2.frames, `2-RF (reflow): straightness ${s2.toFixed(4)}`),
   renderScatter([{ points: test, color: '#bbbbbb', alpha: 0.4, radius: 1 }, { points: oneStep.x, color: '#d62728', alpha: 0.5, radius: 1.1 }], { bounds: trajBounds, size: 300, title: `distilled: 1 step (SW ${oneStep.sw.toFixed(3)})`, axes: false }),
 ], { gap: 6 }).savePng(join(out, 'diffusion-rf-trajectories.png'));
 lineChart(join(out, 'diffusion-rf-steps.png'), Object.entries(rfCurves).map(([k, v]) => ({ name: k, x: rfSteps, values: v })), {
