@@ -10,7 +10,7 @@ import { getPreconditioning, Preconditioned, type Denoiser, type Preconditioning
 import { getSchedule, type Schedule } from './schedules.ts';
 import { getLoss, type LossOptions } from './losses.ts';
 import { makeSigmas } from './sigmas.ts';
-import { getSampler, perSampleNoise, SAMPLERS, type NoiseSampler, type SamplerCallback } from './samplers/index.ts';
+import { getSampler, perSampleNoise, type NoiseSampler, type SamplerCallback } from './samplers/index.ts';
 import { guidedDenoiser } from './guidance.ts';
 import { odeLogLikelihood } from './likelihood.ts';
 import { NOISE_EMBED_SCALE, TimeMLP, UNetDenoiserNet } from './nets.ts';
@@ -93,12 +93,6 @@ export function buildNet(c: DiffusionConfig, data: DataInfo, numClasses: number)
   return new TimeMLP({ dim: dimOf(data), width: c.width, depth: c.depth, numClasses, noiseScale: scale });
 }
 
-/** Builds the instance; `loss` may be replaced by a family (reflow, distillation). */
-export function createDiffusion(c: DiffusionConfig, data: DataInfo): DiffusionInstance {
-  const pre = new Preconditioned(buildNet(c, data, 0), getPreconditioning(c.preconditioning));
-  return wrap(c, data, pre, 0);
-}
-
 function numClassesOf(c: DiffusionConfig, data: DataInfo): number {
   if (!c.classCond || data.kind !== 'image') return 0;
   try {
@@ -109,7 +103,7 @@ function numClassesOf(c: DiffusionConfig, data: DataInfo): number {
   }
 }
 
-/** createDiffusion with the class count read from the data set. */
+/** Builds the instance (class count read from the data set); `loss` may be replaced by a family (reflow, distillation). */
 export function createDiffusionModel(c: DiffusionConfig, data: DataInfo): DiffusionInstance {
   const numClasses = numClassesOf(c, data);
   const net = buildNet(c, data, numClasses);
@@ -202,4 +196,3 @@ function wrap(c: DiffusionConfig, data: DataInfo, pre: Preconditioned, numClasse
   return inst;
 }
 
-export { SAMPLERS };
