@@ -5,3 +5,4 @@
 export * from './registry.ts';
 export { gaussianFamily, FullCovGaussian, type GaussianConfig } from './gaussian/index.ts';
 import './flows/index.ts'; // registers nice, realnvp, glow, nsf, planar, cnf
+import './diffusion/index.ts'; // registers ddpm, vp, ve, edm, fm, cfm, rectified

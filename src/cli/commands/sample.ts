@@ -17,6 +17,10 @@ export const sampleCommand: Command = {
     out: { type: 'string', help: 'output file: .png (grid / scatter) or .safetensors (default runs/<run>/samples/sample-<step>-seed<seed>.png)' },
     temperature: { type: 'float', default: 1, help: 'scale of the base noise' },
     steps: { type: 'int', help: 'sampler steps (families that have a sampler)' },
+    sampler: { type: 'string', help: 'diffusion: sampler (euler, heun, dpmpp-2m, ddim, ddpm, pf-ode, ...; default the run\'s)' },
+    sigmas: { type: 'string', help: 'diffusion: sigma schedule (karras, exponential, polyexponential, vp, uniform)' },
+    guidance: { type: 'float', help: 'diffusion: classifier-free guidance scale (class-conditional runs; 1 = none)' },
+    class: { type: 'int', help: 'diffusion: draw every sample of this class (class-conditional runs)' },
     seed: { type: 'int', default: 0, help: 'sampling seed' },
     ...RUN_FLAGS,
     trajectory: { type: 'bool', help: '2D flows: write trajectory-<step>.gif and -strip.png, base samples moving through the layers (or a CNF\'s ODE)' },
@@ -29,7 +33,9 @@ export const sampleCommand: Command = {
       const n = (flags.n as number | undefined) ?? (kind === 'image' ? 64 : 2000);
       if (!(n >= 1)) throw new UsageError(`--n must be >= 1, got ${n}`);
       const seed = flags.seed as number;
-      const sampleOptions = { temperature: flags.temperature as number, ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}) };
+      const sampleOptions: Record<string, unknown> = { temperature: flags.temperature as number, ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}) };
+      for (const k of ['sampler', 'sigmas', 'guidance'] as const) if (flags[k] !== undefined) sampleOptions[k] = flags[k];
+      if (flags.class !== undefined) sampleOptions.labels = new Array(n).fill(flags.class as number);
       const out = (flags.out as string | undefined) ?? join(opened.run.samplesDir, `sample-${opened.step}-seed${seed}.png`);
       torch.manualSeed(deriveSeed(seed, 'sample', opened.step));
       if (flags.trajectory) {
