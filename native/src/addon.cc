@@ -419,6 +419,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   initOps(env, exports);
   initAutograd(env, exports);
+  initDistributed(env, exports);
   return exports;
 }
 

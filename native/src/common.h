@@ -77,5 +77,6 @@ void throwJs(napi_env env, const std::string& message);
 
 void initOps(Napi::Env env, Napi::Object exports);
 void initAutograd(Napi::Env env, Napi::Object exports);
+void initDistributed(Napi::Env env, Napi::Object exports);
 
 }  // namespace genlab
