@@ -9,6 +9,11 @@
  * of step s depends only on (seed, s) (see StepBatches). Checkpoints hold the weights, the optimizer
  * state, the EMA and the step, so a run stopped anywhere and resumed from its last checkpoint ends
  * with the same weights as an uninterrupted run.
+ *
+ * Data parallel: with a `group` (ProcessGroup), every rank runs this loop over its shard of each
+ * global batch under a DataParallel (averaged gradients, see distributed/data-parallel.ts); only rank
+ * 0 writes checkpoints, metrics and pictures. Rank r > 0 draws its per-step noise from its own
+ * stream (deriveSeed(stepSeed, 'rank', r)); rank 0 uses the single-process stream.
  */
 import { setImmediate as tick } from 'node:timers/promises';
 import { torch, type Tensor } from '../tensor/index.ts';
@@ -20,6 +25,8 @@ import { RunDir, type MetricsRecord, type RunConfig } from './run.ts';
 import { createOptimizer, clipGradNorm, ModulesEMA, type NamedParams, type TrainOptimizer } from './optim.ts';
 import { loadModules, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint.ts';
 import { writeLossCurve, writeSamplePictures } from './pictures.ts';
+import { DataParallel, type DataParallelOptions } from './distributed/data-parallel.ts';
+import type { ProcessGroup } from './distributed/process-group.ts';
 
 /** How a fit() ended. */
 export type TrainStatus = 'completed' | 'aborted' | 'nan' | 'stopped';
@@ -68,6 +75,10 @@ export interface TrainerOptions {
    * process had been killed. Status 'stopped'.
    */
   stopAfter?: number;
+  /** Train data-parallel over this group (every rank calls fit with the same options). */
+  group?: ProcessGroup;
+  /** Data-parallel settings (bucket size, unused-parameter search). */
+  distributed?: DataParallelOptions;
 }
 
 /** Names each module's parameters `<module>.<param>`, each tensor once. */
@@ -94,6 +105,12 @@ export class Trainer {
   readonly params: NamedParams;
   private readonly batches: StepBatches;
   private readonly opts: TrainerOptions;
+  /** The data-parallel wrapper when training on several ranks. */
+  readonly dp: DataParallel | null;
+  /** True on the rank that writes files (rank 0, or the only process). */
+  readonly isMain: boolean;
+  /** Set when the ranks agreed to stop (an abort on any rank). */
+  private stopAgreed = false;
   /** Steps completed so far. */
   step = 0;
 
@@ -107,7 +124,16 @@ export class Trainer {
     if (this.params.length === 0) throw new Error(`model '${options.config.model}' has no trainable parameters`);
     this.optimizer = createOptimizer(this.params, this.train);
     this.ema = this.train.ema > 0 ? new ModulesEMA(this.model.modules, this.train.ema) : null;
-    this.batches = new StepBatches(options.data, this.train.batch, this.train.seed, options.labels);
+    const g = options.group;
+    this.isMain = !g || g.rank === 0;
+    this.batches = new StepBatches(options.data, this.train.batch, this.train.seed, options.labels, g ? { rank: g.rank, worldSize: g.worldSize } : undefined);
+    this.dp = g ? new DataParallel(g, this.model.modules, this.params, options.distributed) : null;
+  }
+
+  /** The seed of the global RNG before step `step` on this rank. */
+  private stepSeed(step: number): number {
+    const s = deriveSeed(this.train.seed, 'step', step);
+    return this.dp && this.dp.rank > 0 ? deriveSeed(s, 'rank', this.dp.rank) : s;
   }
 
   private log(msg: string): void {
@@ -178,16 +204,32 @@ export class Trainer {
   }
 
   /** One optimizer step (the step-th, 0-based); returns the loss terms as numbers. */
-  private trainStep(step: number): Record<string, number> {
-    torch.manualSeed(deriveSeed(this.train.seed, 'step', step));
+  private async trainStep(step: number): Promise<Record<string, number>> {
     this.optimizer.lr = learningRate(this.train, step);
-    return torch.scope(() => {
+    const dp = this.dp;
+    return torch.scope(async () => {
+      if (dp) await dp.syncBuffers();
+      torch.manualSeed(this.stepSeed(step));
       const batch = this.batches.batch(step);
       const terms: LossTerms = this.model.loss(batch, step);
-      const values: Record<string, number> = {};
+      let values: Record<string, number> = {};
       for (const [k, t] of Object.entries(terms)) values[k] = t.numel() === 1 ? t.item() : t.mean().item();
+      if (dp) {
+        // the global batch's loss on every rank, so all ranks take the same branch below
+        const agreed = await dp.agree(values, this.opts.signal?.aborted === true);
+        values = agreed.values;
+        if (agreed.stop) this.stopAgreed = true;
+      }
       if (!Number.isFinite(values.loss!)) return values;
-      terms.loss.backward();
+      if (dp) {
+        dp.prepareBackward(terms.loss);
+        try {
+          terms.loss.backward();
+        } catch (e) {
+          dp.markBroken(e);
+          throw new Error(`distributed: the gradient all-reduce failed at step ${step + 1} on rank ${dp.rank}: ${(e as Error).message}`);
+        }
+      } else terms.loss.backward();
       const norm = clipGradNorm(this.params.map(([, p]) => p), this.train.clipGrad);
       values.gradNorm = norm;
       if (!Number.isFinite(norm)) {
@@ -208,15 +250,21 @@ export class Trainer {
   async fit(options: { resume?: boolean } = {}): Promise<TrainResult> {
     const c = this.train;
     const pictures: string[] = [];
+    const dp = this.dp;
     if (options.resume) {
-      const latest = this.run.latestCheckpoint();
-      if (latest) {
-        this.restore(latest);
-        this.run.truncateMetrics(this.step);
-        this.log(`resumed ${this.run.name} from ${latest} (step ${this.step}/${c.steps})`);
+      const latest = this.isMain ? this.run.latestCheckpoint() : null;
+      const found = dp ? await dp.restoreFromRank0(latest, (p) => this.restore(p)) : latest !== null && (this.restore(latest), true);
+      if (found) {
+        if (this.isMain) this.run.truncateMetrics(this.step);
+        this.log(`resumed ${this.run.name} from ${latest ?? "rank 0's checkpoint"} (step ${this.step}/${c.steps})`);
       } else {
         this.log(`no checkpoint in ${this.run.checkpointsDir}: starting ${this.run.name} from step 0`);
       }
+    }
+    if (dp) {
+      await dp.verifySame('model (parameter names and shapes)', this.params.map(([n, p]) => [n, p.shape]));
+      await dp.broadcastState();
+      this.log(`data parallel: rank ${dp.rank} of ${dp.worldSize}, ${this.batches.shardSize} of ${this.batches.batchSize} examples per step, ${dp.buckets} gradient bucket(s)`);
     }
     const t0 = performance.now();
     let lastLogTime = t0;
@@ -224,29 +272,29 @@ export class Trainer {
     let lastLoss = NaN;
     let sums: Record<string, number> = {};
     let count = 0;
-    let lastSaved = this.run.checkpointSteps().includes(this.step) ? this.step : -1;
+    let lastSaved = this.isMain && this.run.checkpointSteps().includes(this.step) ? this.step : -1;
     const save = (): string => {
-      const p = this.saveCheckpoint();
+      const p = this.isMain ? this.saveCheckpoint() : this.run.checkpointPath(this.step);
       lastSaved = this.step;
       return p;
     };
 
     while (this.step < c.steps) {
-      if (this.opts.signal?.aborted) {
+      if (dp ? this.stopAgreed : this.opts.signal?.aborted) {
         const p = save();
         const message = `interrupted at step ${this.step}/${c.steps}; saved ${p}; continue with --resume`;
         this.log(message);
         return { status: 'aborted', step: this.step, checkpoint: p, loss: lastLoss, message, pictures };
       }
-      const values = this.trainStep(this.step);
+      const values = await this.trainStep(this.step);
       if (!Number.isFinite(values.loss!) || !Number.isFinite(values.gradNorm ?? 0)) {
         const what = !Number.isFinite(values.loss!) ? `loss became ${values.loss}` : `gradient norm became ${values.gradNorm}`;
-        const last = this.run.latestCheckpoint();
+        const last = this.isMain ? this.run.latestCheckpoint() : null;
         const message = `${what} at step ${this.step + 1}; stopped without updating the weights. ${
           last ? `Last good checkpoint: ${last}` : 'No checkpoint was written before it'
         } (lower --lr or set --config clipGrad=1 and resume).`;
         this.log(message);
-        this.run.appendMetrics({ step: this.step + 1, loss: values.loss!, lr: this.optimizer.lr, itPerSec: 0, time: (performance.now() - t0) / 1000, nonFinite: 1 });
+        if (this.isMain) this.run.appendMetrics({ step: this.step + 1, loss: values.loss!, lr: this.optimizer.lr, itPerSec: 0, time: (performance.now() - t0) / 1000, nonFinite: 1 });
         return { status: 'nan', step: this.step, checkpoint: last, loss: values.loss!, message, pictures };
       }
       this.step += 1;
@@ -259,7 +307,7 @@ export class Trainer {
         const itPerSec = ((this.step - lastLogStep) * 1000) / Math.max(1e-9, now - lastLogTime);
         const means = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / count]));
         record = { step: this.step, ...means, loss: means.loss!, lr: this.optimizer.lr, itPerSec, time: (now - t0) / 1000 };
-        this.run.appendMetrics(record);
+        if (this.isMain) this.run.appendMetrics(record);
         lastLoss = record.loss;
         lastLogTime = now;
         lastLogStep = this.step;
@@ -270,17 +318,17 @@ export class Trainer {
 
       if (this.opts.stopAfter !== undefined && this.step >= this.opts.stopAfter && this.step < c.steps) {
         const message = `stopped after step ${this.step} (stopAfter) without a final checkpoint`;
-        return { status: 'stopped', step: this.step, checkpoint: this.run.latestCheckpoint(), loss: lastLoss, message, pictures };
+        return { status: 'stopped', step: this.step, checkpoint: this.isMain ? this.run.latestCheckpoint() : null, loss: lastLoss, message, pictures };
       }
       if (c.ckptEvery > 0 && this.step % c.ckptEvery === 0 && this.step < c.steps) save();
-      if (c.sampleEvery > 0 && this.step % c.sampleEvery === 0 && this.step < c.steps) pictures.push(...this.writeSamples());
+      if (c.sampleEvery > 0 && this.step % c.sampleEvery === 0 && this.step < c.steps && this.isMain) pictures.push(...this.writeSamples());
       // Let signal handlers (SIGINT) and other callbacks run between steps.
       await tick();
     }
 
     const ckpt = lastSaved === this.step ? this.run.checkpointPath(this.step) : save();
-    pictures.push(...this.writeSamples());
-    if (this.opts.pictures !== false) {
+    if (this.isMain) pictures.push(...this.writeSamples());
+    if (this.opts.pictures !== false && this.isMain) {
       const curve = writeLossCurve(this.run);
       if (curve) pictures.push(curve);
     }
