@@ -26,7 +26,7 @@ import { createOptimizer, clipGradNorm, ModulesEMA, type NamedParams, type Train
 import { loadModules, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint.ts';
 import { writeLossCurve, writeSamplePictures } from './pictures.ts';
 import { DataParallel, type DataParallelOptions } from './distributed/data-parallel.ts';
-import type { ProcessGroup } from './distributed/process-group.ts';
+import { explainCollectiveError, type ProcessGroup } from './distributed/process-group.ts';
 
 /** How a fit() ended. */
 export type TrainStatus = 'completed' | 'aborted' | 'nan' | 'stopped';
@@ -227,7 +227,7 @@ export class Trainer {
           terms.loss.backward();
         } catch (e) {
           dp.markBroken(e);
-          throw new Error(`distributed: the gradient all-reduce failed at step ${step + 1} on rank ${dp.rank}: ${(e as Error).message}`);
+          throw new Error(explainCollectiveError(new Error(`the gradient all-reduce of step ${step + 1}: ${(e as Error).message}`), dp.rank, dp.worldSize).replace('a collective failed', 'the gradient all-reduce failed'));
         }
       } else terms.loss.backward();
       const norm = clipGradNorm(this.params.map(([, p]) => p), this.train.clipGrad);

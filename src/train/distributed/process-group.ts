@@ -61,6 +61,20 @@ function explainRendezvousError(e: unknown, o: DistEnv): Error {
   return new Error(`distributed: rank ${o.rank} of ${o.worldSize} could not join the group at ${where}: ${msg}`);
 }
 
+/** Says what a failed collective means: a rank gone, or a rank that did not arrive in time. */
+export function explainCollectiveError(e: unknown, rank: number, worldSize: number): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (msg.startsWith('distributed:')) return msg;
+  const lost = /connection (reset|closed|refused)|broken pipe|end of file|EOF|read error|write error/i.test(msg);
+  const late = /time(d)? ?out/i.test(msg);
+  const why = lost
+    ? 'another rank exited or lost its connection'
+    : late
+      ? 'another rank did not join this collective in time (it may be stuck, slower than the timeout, or running different code)'
+      : 'the process group failed';
+  return `distributed: a collective failed on rank ${rank} of ${worldSize}: ${why} [${msg}]`;
+}
+
 export class ProcessGroup {
   readonly rank: number;
   readonly worldSize: number;
@@ -119,7 +133,11 @@ export class ProcessGroup {
   }
 
   private async run(kind: string, tensors: Tensor[], o: { op?: string; root?: number; timeoutMs?: number }): Promise<number[] | undefined> {
-    return N.distCollective!(this._g, kind, tensors.map((t) => t._h), o);
+    try {
+      return await N.distCollective!(this._g, kind, tensors.map((t) => t._h), o);
+    } catch (e) {
+      throw new Error(explainCollectiveError(e, this.rank, this.worldSize));
+    }
   }
 
   /** Reduces `t` in place over all ranks (sum by default; 'avg' divides the sum by the world size). */
