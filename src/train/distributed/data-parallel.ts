@@ -27,6 +27,8 @@ import { broadcastBytes, verifySame } from './sync.ts';
 export interface DataParallelOptions {
   /** Bucket size for the gradient all-reduce, MB (DDP's default 25). */
   bucketCapMB?: number;
+  /** Size of the first bucket, MB (DDP's default 1: the last layers' gradients go out early). */
+  firstBucketCapMB?: number;
   /** Search the autograd graph for parameters a step did not use (default true). */
   findUnused?: boolean;
   /** Broadcast floating-point buffers from rank 0 before every step (default true). */
@@ -60,6 +62,7 @@ export class DataParallel {
     this.broadcastBuffers = options.broadcastBuffers ?? true;
     const r = N.distReducer!(group._g, this.params.map((p) => p._h), {
       bucketCapMB: options.bucketCapMB ?? 25,
+      firstBucketCapMB: options.firstBucketCapMB ?? 1,
       findUnused: options.findUnused ?? true,
       names: params.map(([n]) => n),
     });

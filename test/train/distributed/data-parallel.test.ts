@@ -11,18 +11,20 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-dist-'));
 // RealNVP on moons: its loss (the NLL) draws no noise, so one process and two ranks see the same numbers
 const JOB = { model: 'realnvp', data: 'moons', train: { steps: 10, batch: 64, logEvery: 5, ckptEvery: 2, lr: 3e-3 } };
 
-async function runJob(job: object, worldSize: number, timeoutS = 30): Promise<void> {
+/** Runs a job on `worldSize` ranks (1: a plain process); returns rank 0's stderr. */
+async function runJob(job: object, worldSize: number, timeoutS = 30): Promise<string> {
   const env = { GENLAB_TEST_JOB: JSON.stringify(job) };
   if (worldSize === 1) {
     const r = spawnRank(FIXTURE, env);
     const e = await r.exit;
     assert.equal(e.code, 0, r.stderr);
-    return;
+    return r.stderr;
   }
   const port = await freePort();
   const ranks = Array.from({ length: worldSize }, (_, i) => spawnRank(FIXTURE, { ...env, ...rankEnv(i, worldSize, port, timeoutS) }));
   const exits = await Promise.all(ranks.map((r) => r.exit));
   exits.forEach((e, i) => assert.equal(e.code, 0, `rank ${i}:\n${ranks[i]!.stderr}`));
+  return ranks[0]!.stderr;
 }
 
 const params = (out: string, rank: string | number): Float32Array => new Float32Array(new Uint8Array(readFileSync(join(out, `params-rank${rank}.bin`))).buffer);
@@ -36,7 +38,10 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 
 test('two ranks over loopback: bit-identical parameters, equal to one process on the same global batches', async () => {
   const out = tmp();
-  await Promise.all([runJob({ ...JOB, out, name: 'dp' }, 2), runJob({ ...JOB, out, name: 'single' }, 1)]);
+  // small buckets: several all-reduces launched by the Reducer's hooks while backward runs
+  const log = await Promise.all([runJob({ ...JOB, out, name: 'dp', distributed: { bucketCapMB: 0.02, firstBucketCapMB: 0.01 } }, 2), runJob({ ...JOB, out, name: 'single' }, 1)]);
+  const buckets = Number(/(\d+) gradient bucket/.exec(log[0])?.[1]);
+  assert.ok(buckets >= 3, `${buckets} buckets`);
   const r0 = params(out, 0);
   const r1 = params(out, 1);
   const one = params(out, 'single');
