@@ -4,8 +4,9 @@
  *   1. All-reduce latency and bandwidth vs message size: genlab's ProcessGroup.allReduce (a Promise,
  *      waited on a worker thread) against PyTorch's torch.distributed.all_reduce (Gloo, the same
  *      libgloo), rounds interleaved, the best median of each kept.
- *   2. Trainer steps/s for one conv model (Glow on MNIST, batch 64): 1 process x 1 thread,
- *      1 process x 2 threads, 2 processes x 1 thread (global batch 64, 32 per rank).
+ *   2. Trainer steps/s for one conv model (Glow on MNIST, batch 64): 1 process x 1 thread against
+ *      2 processes x 1 thread (global batch 64, 32 per rank); and one process of a dense model
+ *      (RealNVP with MLP couplings on 2-D points, batch 512) for the scaling model.
  *   3. The scaling model: step(2 machines) = compute/2 + alpha + 4P/beta (ring all-reduce of P
  *      float32 gradients, W = 2), from which model size two machines beat one, for the measured
  *      loopback and for 1 and 10 Gbit/s links.
@@ -29,6 +30,8 @@ const here = join(fileURLToPath(import.meta.url), '..');
 const root = join(here, '..');
 const SIZES = [1, 256, 4096, 65536, 1 << 20, 1 << 22];
 const MODEL = { model: 'glow', data: 'mnist', batch: 64, config: { levels: 2, imageLayers: 4, imageHidden: 64 } };
+// a dense model for the scaling model's second row (MLP couplings on 2-D points)
+const DENSE = { model: 'realnvp', data: 'moons', batch: 512, config: {} };
 
 async function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -78,7 +81,6 @@ for (let r = 0; r < rounds; r++) {
 const trainArgs = ['train', MODEL.model, MODEL.data, String(MODEL.batch), String(steps), JSON.stringify(MODEL.config)];
 const modes = [
   { label: '1 process x 1 thread', world: 1, threads: 1 },
-  { label: '1 process x 2 threads', world: 1, threads: 2 },
   { label: '2 processes x 1 thread (32 examples each)', world: 2, threads: 1 },
 ];
 const sps = new Map<string, number>();
@@ -94,20 +96,28 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
+let dense = { stepsPerSec: 0, params: 0 };
+for (let r = 0; r < rounds; r++) {
+  const o = (await ranks(node(['train', DENSE.model, DENSE.data, String(DENSE.batch), '30', JSON.stringify(DENSE.config)]), 1, 1)) as { stepsPerSec: number; params: number };
+  if (o.stepsPerSec > dense.stepsPerSec) dense = o;
+}
+
 // 3. scaling model
 const alphaMs = best.genlab.get(1)!;
-const bigN = SIZES[SIZES.length - 1]!;
-const betaBytesPerMs = (4 * bigN) / (best.genlab.get(bigN)! - alphaMs);
+// bandwidth: the best over messages of 256 KiB and more (latency no longer dominates)
+const betaBytesPerMs = Math.max(...SIZES.filter((n) => n >= 65536).map((n) => (4 * n) / (best.genlab.get(n)! - alphaMs)));
 const t1 = 1000 / sps.get(modes[0]!.label)!; // ms per step, one process, one thread
 const perParamExample = t1 / (MODEL.batch * params); // ms of compute per parameter per example
+const denseT1 = 1000 / dense.stepsPerSec;
+const densePerParamExample = denseT1 / (DENSE.batch * dense.params);
 const links = [
   { label: 'this machine, loopback (measured)', alpha: alphaMs, beta: betaBytesPerMs },
   { label: '10 Gbit/s Ethernet (alpha 0.05 ms, 1.1 GB/s)', alpha: 0.05, beta: 1.1e6 },
   { label: '1 Gbit/s Ethernet (alpha 0.1 ms, 110 MB/s)', alpha: 0.1, beta: 1.1e5 },
 ];
-function breakEven(alpha: number, beta: number, batch: number): number | null {
+function breakEven(alpha: number, beta: number, batch: number, c = perParamExample): number | null {
   // compute(P)/2 > alpha + 4P/beta  <=>  P * (c*B/2 - 4/beta) > alpha
-  const slope = (perParamExample * batch) / 2 - 4 / beta;
+  const slope = (c * batch) / 2 - 4 / beta;
   return slope > 0 ? alpha / slope : null;
 }
 const fmtP = (p: number | null): string => (p === null ? 'never (communication grows as fast as compute)' : p < 1e3 ? `${p.toFixed(0)}` : p < 1e6 ? `${(p / 1e3).toFixed(1)}k` : `${(p / 1e6).toFixed(2)}M`);
@@ -159,14 +169,25 @@ ring all-reduce of P float32 gradients moves 4P bytes each way: t2 = t1/2 + alph
 Reducer's overlap with backward can only lower it). Two machines win when t2 < t1, i.e. when
 P * (c*B/2 - 4/beta) > alpha: above a model size set by the latency, provided the per-parameter compute of a half
 batch beats the per-parameter transfer (c*B/2 > 4/beta); else never, however large the model (then raise the batch).
-Loopback alpha and beta are taken from the table above (${alphaMs.toFixed(3)} ms, ${(betaBytesPerMs / 1e3).toFixed(0)} MB/s).
+Loopback alpha and beta are taken from the table above (alpha: the 4 B message, ${alphaMs.toFixed(3)} ms; beta: the best
+bandwidth of the large messages, ${(betaBytesPerMs / 1e3).toFixed(0)} MB/s).
 
-| link | break-even P (batch ${MODEL.batch}) | break-even P (batch 16) | speed-up at this model (P = ${(params / 1e6).toFixed(2)}M, batch ${MODEL.batch}) |
+The conv model's c is large (each weight is reused at every pixel), so communication is cheap next to compute:
+
+| link | conv: break-even P (batch ${MODEL.batch}) | conv: break-even P (batch 16) | conv: speed-up at P = ${(params / 1e6).toFixed(2)}M, batch ${MODEL.batch} |
 |---|---|---|---|
 ${links.map((l) => `| ${l.label} | ${fmtP(breakEven(l.alpha, l.beta, MODEL.batch))} | ${fmtP(breakEven(l.alpha, l.beta, 16))} | ${speedup(l.alpha, l.beta, params, MODEL.batch).toFixed(2)} |`).join('\n')}
 
-c is for this conv model (its compute per parameter grows with the image area); a dense MLP has a far smaller c,
-so its break-even needs a larger batch per step.
+A dense model (${DENSE.model} on ${DENSE.data}, MLP couplings, ${(dense.params / 1e3).toFixed(1)}k parameters, batch ${DENSE.batch}: ${denseT1.toFixed(1)} ms per step,
+c = ${densePerParamExample.toExponential(3)} ms per parameter per example) does about 6 flops per parameter per example, so
+its per-parameter compute can fall below the per-parameter transfer:
+
+| link | dense: break-even P (batch ${DENSE.batch}) | dense: break-even P (batch 4096) |
+|---|---|---|
+${links.map((l) => `| ${l.label} | ${fmtP(breakEven(l.alpha, l.beta, DENSE.batch, densePerParamExample))} | ${fmtP(breakEven(l.alpha, l.beta, 4096, densePerParamExample))} |`).join('\n')}
+
+Reading: two machines beat one from the break-even P up, for every larger model of the same kind at that batch;
+"never" means that at this batch per step the link is slower than the compute it saves, whatever the size.
 `;
 const resultsPath = join(root, 'bench', 'RESULTS.md');
 const text = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '';

@@ -75,7 +75,7 @@ export function progressHooks(label: string): ProgressHooks {
   };
 }
 
-/** Runs trainRun with SIGINT wired to an AbortSignal (a second Ctrl-C exits at once). */
+/** Runs trainRun with SIGINT and SIGTERM wired to an AbortSignal (a second one exits at once). */
 export async function trainWithSignals(options: Parameters<typeof trainRun>[0]): Promise<Awaited<ReturnType<typeof trainRun>>> {
   const ac = new AbortController();
   let count = 0;
@@ -87,10 +87,13 @@ export async function trainWithSignals(options: Parameters<typeof trainRun>[0]):
     } else process.exit(130);
   };
   process.on('SIGINT', onSigint);
+  // schedulers and `genlab launch` stop ranks with SIGTERM: save a checkpoint the same way
+  process.on('SIGTERM', onSigint);
   try {
     return await trainRun({ ...options, signal: options.signal ?? ac.signal });
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }
 

@@ -9,7 +9,7 @@ import { FIXTURE, freePort, rankEnv, spawnRank, waitFor } from './helpers.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-dist-'));
 // RealNVP on moons: its loss (the NLL) draws no noise, so one process and two ranks see the same numbers
-const JOB = { model: 'realnvp', data: 'moons', train: { steps: 10, batch: 64, logEvery: 5, ckptEvery: 2, lr: 3e-3 } };
+const JOB = { model: 'realnvp', data: 'moons', train: { steps: 10, batch: 64, logEvery: 5, ckptEvery: 2, lr: 3e-3, ema: 0.9 } };
 
 /** Runs a job on `worldSize` ranks (1: a plain process); returns rank 0's stderr. */
 async function runJob(job: object, worldSize: number, timeoutS = 30): Promise<string> {
@@ -36,7 +36,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-test('two ranks over loopback: bit-identical parameters, equal to one process on the same global batches', async () => {
+test('two ranks over loopback: bit-identical parameters, EMA and Adam state, equal to one process on the same global batches', async () => {
   const out = tmp();
   // small buckets: several all-reduces launched by the Reducer's hooks while backward runs
   const log = await Promise.all([runJob({ ...JOB, out, name: 'dp', distributed: { bucketCapMB: 0.02, firstBucketCapMB: 0.01 } }, 2), runJob({ ...JOB, out, name: 'single' }, 1)]);
