@@ -24,6 +24,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 namespace genlab {
 
@@ -114,10 +115,31 @@ class NewGroupWorker : public Napi::AsyncWorker {
       so.port = static_cast<uint16_t>(port_);
       so.isServer = rank_ == 0;
       so.numWorkers = static_cast<size_t>(size_);
-      so.waitWorkers = true;
+      so.waitWorkers = false;  // its wait gives up silently; the count below fails with a message
       so.timeout = timeout;
+      auto start = std::chrono::steady_clock::now();
       c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(host_, so);
       store = c10::make_intrusive<c10d::PrefixStore>(prefix_, store);
+      // every rank must agree on the world size (rank 0's is the reference) ...
+      stage = "world size check";
+      const std::string sizeText = std::to_string(size_);
+      if (rank_ == 0) store->set("world_size", std::vector<uint8_t>(sizeText.begin(), sizeText.end()));
+      auto ref = store->get("world_size");
+      std::string refText(ref.begin(), ref.end());
+      if (refText != sizeText) {
+        throw std::runtime_error("WORLD_SIZE mismatch: rank " + std::to_string(rank_) + " has WORLD_SIZE=" + sizeText + " but rank 0 has WORLD_SIZE=" + refText);
+      }
+      // ... and all of them must arrive within the timeout
+      stage = "rank count";
+      int64_t joined = store->add("joined", 1);
+      while (joined < size_) {
+        if (std::chrono::steady_clock::now() - start > timeout) {
+          throw std::runtime_error("only " + std::to_string(joined) + " of WORLD_SIZE=" + std::to_string(size_) + " ranks joined within " +
+                                   std::to_string(timeout.count()) + " ms");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        joined = store->add("joined", 0);
+      }
       stage = "Gloo rendezvous";
       auto opts = c10d::ProcessGroupGloo::Options::create(timeout);
       if (!iface_.empty()) opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(iface_));

@@ -47,10 +47,12 @@ function explainRendezvousError(e: unknown, o: DistEnv): Error {
   if (/address already in use/i.test(msg)) {
     return new Error(`distributed: MASTER_PORT ${o.masterPort} on ${o.masterAddr} is already in use by another process, so rank 0 cannot start the rendezvous server there; choose another port (--master-port) [${msg}]`);
   }
-  if (/waiting for clients/i.test(msg) || /clients joined/i.test(msg)) {
-    const joined = /(\d+)\/(\d+) clients joined/.exec(msg);
-    const seen = joined ? `${Number(joined[1]) + 1} of ${Number(joined[2]) + 1}` : 'not all';
-    return new Error(`distributed: only ${seen} ranks joined the rendezvous at ${where} within ${secs}: WORLD_SIZE=${o.worldSize} ranks were expected; check WORLD_SIZE and that every rank started [${msg}]`);
+  if (/WORLD_SIZE mismatch/.test(msg)) {
+    return new Error(`distributed: ${/WORLD_SIZE mismatch: (.*)$/.exec(msg)![1]}; start every rank with the same WORLD_SIZE`);
+  }
+  const joined = /only (\d+) of WORLD_SIZE=(\d+) ranks joined/.exec(msg);
+  if (joined) {
+    return new Error(`distributed: only ${joined[1]} of WORLD_SIZE=${joined[2]} ranks joined the rendezvous at ${where} within ${secs}; check WORLD_SIZE and that every rank started`);
   }
   if (/TCP store/.test(msg) && o.rank !== 0) {
     return new Error(`distributed: rank ${o.rank} could not reach the master at ${where} within ${secs}; is rank 0 running there, and are MASTER_ADDR/MASTER_PORT right? [${msg}]`);

@@ -69,10 +69,20 @@ test('unreachable master: rank 1 fails within the timeout', async () => {
 test('wrong world size: a rank waiting for ranks that never come fails within the timeout', async () => {
   const port = await freePort();
   const t0 = performance.now();
-  await assert.rejects(ProcessGroup.init({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port, timeoutMs: 1500 }), /WORLD_SIZE/);
+  await assert.rejects(ProcessGroup.init({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port, timeoutMs: 1500 }), /only 1 of WORLD_SIZE=2 ranks joined the rendezvous at 127\.0\.0\.1:\d+ within 1\.5 s/);
   const ms = performance.now() - t0;
-  // the store and the Gloo rendezvous each wait up to the timeout
-  assert.ok(ms < 2 * 1500 + 2000, `failed after ${ms} ms`);
+  assert.ok(ms >= 1400 && ms < 1500 + 1500, `failed after ${ms} ms`);
+});
+
+test('ranks with different WORLD_SIZE: the odd one fails at once naming both values, the other within the timeout', async () => {
+  const port = await freePort();
+  const t0 = performance.now();
+  const r0 = ProcessGroup.init({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port, timeoutMs: 2000 });
+  const r1 = ProcessGroup.init({ rank: 1, worldSize: 3, masterAddr: '127.0.0.1', masterPort: port, timeoutMs: 2000 });
+  await assert.rejects(r1, /distributed: rank 1 has WORLD_SIZE=3 but rank 0 has WORLD_SIZE=2; start every rank with the same WORLD_SIZE/);
+  assert.ok(performance.now() - t0 < 1500, `rank 1 failed after ${performance.now() - t0} ms`);
+  await assert.rejects(r0, /only 1 of WORLD_SIZE=2 ranks joined/);
+  assert.ok(performance.now() - t0 < 2000 + 1500);
 });
 
 test('bad arguments: rank outside the world, bad port', async () => {
