@@ -18,15 +18,19 @@ async function runJob(job: object, worldSize: number, timeoutS = 30): Promise<st
     const r = spawnRank(FIXTURE, env);
     const e = await r.exit;
     assert.equal(e.code, 0, r.stderr);
+    lastReports = [r.stdout];
     return r.stderr;
   }
   const port = await freePort();
   const ranks = Array.from({ length: worldSize }, (_, i) => spawnRank(FIXTURE, { ...env, ...rankEnv(i, worldSize, port, timeoutS) }));
   const exits = await Promise.all(ranks.map((r) => r.exit));
   exits.forEach((e, i) => assert.equal(e.code, 0, `rank ${i}:\n${ranks[i]!.stderr}`));
+  lastReports = ranks.map((r) => r.stdout);
   return ranks[0]!.stderr;
 }
 
+/** The JSON lines the last job's ranks printed (status, step, live tensors). */
+let lastReports: string[] = [];
 const params = (out: string, rank: string | number): Float32Array => new Float32Array(new Uint8Array(readFileSync(join(out, `params-rank${rank}.bin`))).buffer);
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -52,6 +56,11 @@ test('two ranks over loopback: bit-identical parameters, EMA and Adam state, equ
   // only rank 0 wrote the run folder: the metrics hold the global batch's loss, as one process's do
   const lines = (n: string): { loss: number }[] => readFileSync(join(out, n, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const [a, b] = [lines('dp'), lines('single')];
+  await runJob({ ...JOB, out, name: 'leak', train: { ...JOB.train, steps: 6 } }, 2);
+  for (const rep of lastReports) {
+    const o = JSON.parse(rep.trim().split('\n').pop()!) as { liveAtStep2: number; liveAtEnd: number };
+    assert.ok(o.liveAtStep2 > 0 && o.liveAtEnd === o.liveAtStep2, `live tensors after step 2: ${o.liveAtStep2}, at the end: ${o.liveAtEnd}`);
+  }
   assert.equal(a.length, b.length);
   a.forEach((x, i) => assert.ok(Math.abs(x.loss - b[i]!.loss) < 1e-4, `loss ${x.loss} vs ${b[i]!.loss}`));
 });
