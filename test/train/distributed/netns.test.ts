@@ -9,7 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURE, spawnRank } from './helpers.ts';
+import { FIXTURE, ROOT, spawnRank } from './helpers.ts';
+
+const BIN = join(ROOT, 'bin', 'genlab.mjs');
 
 const id = process.pid % 10000;
 const nsA = `genlab-a-${id}`;
@@ -77,6 +79,16 @@ test('two ranks in two network namespaces (separate addresses) train together', 
     const p0 = readFileSync(join(out, 'params-rank0.bin'));
     const p1 = readFileSync(join(out, 'params-rank1.bin'));
     assert.ok(p0.length > 0 && p0.equals(p1), 'the ranks in the two namespaces hold different parameters');
+    // the same across "hosts" with the launcher: one `genlab launch --nnodes 2` per namespace
+    const launchArgs = (node: number): string[] => [
+      'launch', '--nproc', '1', '--nnodes', '2', '--node-rank', String(node), '--master-addr', `${net}.1`, '--master-port', '29556', '--dist-timeout', '30',
+      '--', 'train', 'realnvp', '--data', 'moons', '--steps', '4', '--batch', '32', '--no-pictures', '--quiet', '--out', out, '--name', 'launched',
+    ];
+    const nodes = [0, 1].map((n) => spawnRank(BIN, {}, launchArgs(n), ['ip', 'netns', 'exec', n === 0 ? nsA : nsB]));
+    const nexits = await Promise.all(nodes.map((r) => r.exit));
+    nexits.forEach((e, i) => assert.equal(e.code, 0, `node ${i}:\n${nodes[i]!.stderr}`));
+    assert.match(nodes[0]!.stdout, /trained launched for 4 steps/);
+    assert.match(nodes[1]!.stderr, /data parallel: rank 1 of 2/);
     // the namespaces really are separate hosts: the master's address is not local to rank 1's
     const local = spawnSync('ip', ['-n', nsB, '-o', 'addr'], { encoding: 'utf8' }).stdout;
     assert.doesNotMatch(local, new RegExp(`${net.replace(/\./g, '\\.')}\\.1/`));
