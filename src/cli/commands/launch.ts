@@ -48,7 +48,7 @@ export const launchCommand: Command = {
     try {
       return await runLaunch(positional, flags);
     } catch (e) {
-      if (e instanceof RangeError) throw new UsageError(e.message);
+      if (e instanceof RangeError) throw new UsageError(e.message.replace(/^launch: /, ''));
       throw e;
     }
   },

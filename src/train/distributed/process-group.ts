@@ -68,7 +68,9 @@ export function explainCollectiveError(e: unknown, rank: number, worldSize: numb
   const msg = e instanceof Error ? e.message : String(e);
   if (msg.startsWith('distributed:')) return msg;
   const lost = /connection (reset|closed|refused)|broken pipe|end of file|EOF|read error|write error/i.test(msg);
-  const late = /time(d)? ?out/i.test(msg);
+  // the native message reads '<kind> failed on rank r of w (timeout T ms): <cause>'; classify the cause
+  const cause = msg.includes('): ') ? msg.slice(msg.indexOf('): ') + 3) : msg;
+  const late = /time(d)? ?out|did not complete/i.test(cause);
   const why = lost
     ? 'another rank exited or lost its connection'
     : late
