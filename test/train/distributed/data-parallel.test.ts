@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunDir, loadTrainingCheckpoint } from '../../../src/train/index.ts';
 import { torch } from '../../../src/tensor/index.ts';
-import { FIXTURE, freePort, rankEnv, spawnRank, waitFor } from './helpers.ts';
+import { FIXTURE, freePort, rankEnv, spawnRank, waitFor, NEEDS_GLOO } from './helpers.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-dist-'));
 // RealNVP on moons: its loss (the NLL) draws no noise, so one process and two ranks see the same numbers
@@ -40,7 +40,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-test('two ranks over loopback: bit-identical parameters, EMA and Adam state, equal to one process on the same global batches', async () => {
+test('two ranks over loopback: bit-identical parameters, EMA and Adam state, equal to one process on the same global batches', NEEDS_GLOO, async () => {
   const out = tmp();
   // small buckets: several all-reduces launched by the Reducer's hooks while backward runs
   const log = await Promise.all([runJob({ ...JOB, out, name: 'dp', distributed: { bucketCapMB: 0.02, firstBucketCapMB: 0.01 } }, 2), runJob({ ...JOB, out, name: 'single' }, 1)]);
@@ -65,7 +65,7 @@ test('two ranks over loopback: bit-identical parameters, EMA and Adam state, equ
   a.forEach((x, i) => assert.ok(Math.abs(x.loss - b[i]!.loss) < 1e-4, `loss ${x.loss} vs ${b[i]!.loss}`));
 });
 
-test('resume with another world size: 2 ranks then 1 process, 1 process then 2 ranks, both equal an uninterrupted run', async () => {
+test('resume with another world size: 2 ranks then 1 process, 1 process then 2 ranks, both equal an uninterrupted run', NEEDS_GLOO, async () => {
   const out = tmp();
   // stopped after step 5: the newest checkpoint is step 4
   await Promise.all([runJob({ ...JOB, out, name: 'a', stopAfter: 5 }, 2), runJob({ ...JOB, out, name: 'b', stopAfter: 5 }, 1)]);
@@ -81,7 +81,7 @@ test('resume with another world size: 2 ranks then 1 process, 1 process then 2 r
   assert.ok(maxAbsDiff(bResumed, straight) < 1e-4, `1 -> 2: ${maxAbsDiff(bResumed, straight)}`);
 });
 
-test('a rank killed mid-run: the other stops within the timeout with a clear error; the last checkpoint stays good', async () => {
+test('a rank killed mid-run: the other stops within the timeout with a clear error; the last checkpoint stays good', NEEDS_GLOO, async () => {
   const out = tmp();
   const job = { ...JOB, out, name: 'killed', train: { ...JOB.train, steps: 100000, ckptEvery: 3 }, slowMs: 30 };
   const port = await freePort();
@@ -102,7 +102,7 @@ test('a rank killed mid-run: the other stops within the timeout with a clear err
   assert.ok(step >= 6);
 });
 
-test('mismatched models between ranks: both fail at once, the differing rank names the difference', async () => {
+test('mismatched models between ranks: both fail at once, the differing rank names the difference', NEEDS_GLOO, async () => {
   const out = tmp();
   const port = await freePort();
   const jobs = [{ ...JOB, out, name: 'mm' }, { ...JOB, out, name: 'mm', modelConfig: { hidden: 17 } }];

@@ -2,6 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { ProcessGroup } from '../../../src/train/distributed/index.ts';
+
+/** Test option: skip, naming why, where the native core was built without c10d's Gloo. */
+export const NEEDS_GLOO = { skip: ProcessGroup.available() ? false : 'the native core was built without c10d Gloo (apt-get install libgloo-dev, then node scripts/setup.mjs --force)' } as const;
 
 export const FIXTURE = fileURLToPath(new URL('./fixtures/rank.ts', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

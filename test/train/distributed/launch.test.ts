@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { launch } from '../../../src/train/distributed/index.ts';
 import { RunDir, loadTrainingCheckpoint } from '../../../src/train/index.ts';
 import { torch } from '../../../src/tensor/index.ts';
-import { FIXTURE, ROOT, freePort, rankEnv, spawnRank, waitFor } from './helpers.ts';
+import { FIXTURE, ROOT, freePort, rankEnv, spawnRank, waitFor, NEEDS_GLOO } from './helpers.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-launch-'));
 const BIN = join(ROOT, 'bin', 'genlab.mjs');
 const TRAIN = ['train', 'realnvp', '--data', 'moons', '--batch', '32', '--no-pictures', '--quiet'];
 
-test('genlab train --nproc 2: trains over two ranks, rank 0 writes the run', async () => {
+test('genlab train --nproc 2: trains over two ranks, rank 0 writes the run', NEEDS_GLOO, async () => {
   const out = tmp();
   const port = await freePort();
   const r = spawnRank(BIN, { GENLAB_DIST_TIMEOUT: '30' }, [...TRAIN, '--steps', '6', '--out', out, '--name', 'run', '--nproc', '2', '--master-port', String(port)]);
@@ -25,7 +25,7 @@ test('genlab train --nproc 2: trains over two ranks, rank 0 writes the run', asy
   assert.deepEqual(readdirSync(join(out, 'run', 'checkpoints')), ['step-0000006.safetensors']);
 });
 
-test('launch: a rank killed mid-run stops every rank with one message naming it', async () => {
+test('launch: a rank killed mid-run stops every rank with one message naming it', NEEDS_GLOO, async () => {
   const out = tmp();
   const job = { model: 'realnvp', data: 'moons', out, name: 'k', train: { steps: 100000, batch: 32, ckptEvery: 4 }, slowMs: 30 };
   let pids: number[] = [];
@@ -56,7 +56,7 @@ test('launch: a rank killed mid-run stops every rank with one message naming it'
   assert.ok(torch.scope(() => loadTrainingCheckpoint(last).step) >= 8);
 });
 
-test('launch: SIGINT is forwarded; all ranks stop after the same step and rank 0 saves a checkpoint', async () => {
+test('launch: SIGINT is forwarded; all ranks stop after the same step and rank 0 saves a checkpoint', NEEDS_GLOO, async () => {
   const out = tmp();
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'launch', '--nproc', '2', '--master-port', String(port), '--dist-timeout', '30', '--', ...TRAIN, '--steps', '100000', '--log-every', '1', '--out', out, '--name', 'int'], {
@@ -78,7 +78,7 @@ test('launch: SIGINT is forwarded; all ranks stop after the same step and rank 0
   assert.equal(new RunDir(join(out, 'int')).latestCheckpoint()?.endsWith(`step-${saved![1]!.padStart(7, '0')}.safetensors`), true);
 });
 
-test('genlab train ranks started with different settings: both fail at once, naming the setting', async () => {
+test('genlab train ranks started with different settings: both fail at once, naming the setting', NEEDS_GLOO, async () => {
   const out = tmp();
   const port = await freePort();
   const args = [...TRAIN, '--steps', '4', '--out', out, '--name', 'mm'];

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURE, ROOT, spawnRank } from './helpers.ts';
+import { FIXTURE, ROOT, spawnRank, NEEDS_GLOO } from './helpers.ts';
 
 const BIN = join(ROOT, 'bin', 'genlab.mjs');
 
@@ -54,7 +54,7 @@ function tearDown(): void {
   ip('netns', 'del', nsB);
 }
 
-test('two ranks in two network namespaces (separate addresses) train together', async (t) => {
+test('two ranks in two network namespaces (separate addresses) train together', NEEDS_GLOO, async (t) => {
   const why = setUp();
   if (why) {
     tearDown();

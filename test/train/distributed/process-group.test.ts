@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ProcessGroup, readDistEnv } from '../../../src/train/distributed/index.ts';
-import { freePort, rankEnv, spawnRank } from './helpers.ts';
+import { freePort, rankEnv, spawnRank, NEEDS_GLOO } from './helpers.ts';
 
 const COLLECTIVES = fileURLToPath(new URL('./fixtures/collectives.ts', import.meta.url));
 
-test('collectives over two processes: all-reduce, broadcast, all-gather, reduce-scatter, barrier, timeout', async () => {
+test('collectives over two processes: all-reduce, broadcast, all-gather, reduce-scatter, barrier, timeout', NEEDS_GLOO, async () => {
   const port = await freePort();
   const ranks = [0, 1].map((r) => spawnRank(COLLECTIVES, rankEnv(r, 2, port, 20)));
   const exits = await Promise.all(ranks.map((r) => r.exit));
@@ -46,7 +46,7 @@ test('bad environment: each bad variable named', () => {
   assert.throws(() => readDistEnv({ ...base, GENLAB_DIST_TIMEOUT: '-1' }), /GENLAB_DIST_TIMEOUT/);
 });
 
-test('port in use: rank 0 fails at once naming the port', async () => {
+test('port in use: rank 0 fails at once naming the port', NEEDS_GLOO, async () => {
   const server = createServer();
   const port = await new Promise<number>((res) => server.listen(0, () => res((server.address() as { port: number }).port)));
   try {
@@ -58,7 +58,7 @@ test('port in use: rank 0 fails at once naming the port', async () => {
   }
 });
 
-test('unreachable master: rank 1 fails within the timeout', async () => {
+test('unreachable master: rank 1 fails within the timeout', NEEDS_GLOO, async () => {
   const port = await freePort();
   const t0 = performance.now();
   await assert.rejects(ProcessGroup.init({ rank: 1, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port, timeoutMs: 1500 }), /rank 1 could not reach the master at 127\.0\.0\.1:\d+ within 1\.5 s/);
@@ -66,7 +66,7 @@ test('unreachable master: rank 1 fails within the timeout', async () => {
   assert.ok(ms < 4000, `failed after ${ms} ms`);
 });
 
-test('wrong world size: a rank waiting for ranks that never come fails within the timeout', async () => {
+test('wrong world size: a rank waiting for ranks that never come fails within the timeout', NEEDS_GLOO, async () => {
   const port = await freePort();
   const t0 = performance.now();
   await assert.rejects(ProcessGroup.init({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port, timeoutMs: 1500 }), /only 1 of WORLD_SIZE=2 ranks joined the rendezvous at 127\.0\.0\.1:\d+ within 1\.5 s/);
@@ -74,7 +74,7 @@ test('wrong world size: a rank waiting for ranks that never come fails within th
   assert.ok(ms >= 1400 && ms < 1500 + 1500, `failed after ${ms} ms`);
 });
 
-test('ranks with different WORLD_SIZE: the odd one fails at once naming both values, the other within the timeout', async () => {
+test('ranks with different WORLD_SIZE: the odd one fails at once naming both values, the other within the timeout', NEEDS_GLOO, async () => {
   const port = await freePort();
   const t0 = performance.now();
   const r0 = ProcessGroup.init({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port, timeoutMs: 2000 });
@@ -85,7 +85,7 @@ test('ranks with different WORLD_SIZE: the odd one fails at once naming both val
   assert.ok(performance.now() - t0 < 2000 + 1500);
 });
 
-test('bad arguments: rank outside the world, bad port', async () => {
+test('bad arguments: rank outside the world, bad port', NEEDS_GLOO, async () => {
   await assert.rejects(ProcessGroup.init({ rank: 3, worldSize: 2, masterAddr: '127.0.0.1', masterPort: 29500, timeoutMs: 1000 }), /rank \(RANK\) must be in 0\.\.1 for world size 2, got 3/);
   await assert.rejects(ProcessGroup.init({ rank: 0, worldSize: 1, masterAddr: '127.0.0.1', masterPort: 0, timeoutMs: 1000 }), /port \(MASTER_PORT\) must be 1\.\.65535, got 0/);
 });
