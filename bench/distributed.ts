@@ -86,12 +86,16 @@ const modes = [
 const sps = new Map<string, number>();
 let params = 0;
 let buckets = 0;
+let collectives = 1;
 for (let r = 0; r < rounds; r++) {
   for (const m of modes) {
-    const o = (await ranks(node(trainArgs), m.world, m.threads)) as { stepsPerSec: number; params: number; buckets: number };
+    const o = (await ranks(node(trainArgs), m.world, m.threads)) as { stepsPerSec: number; params: number; buckets: number; collectives: number };
     sps.set(m.label, Math.max(sps.get(m.label) ?? 0, o.stepsPerSec));
     params = o.params;
-    if (m.world > 1) buckets = o.buckets;
+    if (m.world > 1) {
+      buckets = o.buckets;
+      collectives = o.collectives;
+    }
     process.stderr.write(`train ${m.label}: ${o.stepsPerSec.toFixed(2)} steps/s\n`);
   }
 }
@@ -116,14 +120,14 @@ const links = [
   { label: '1 Gbit/s Ethernet (alpha 0.1 ms, 110 MB/s)', alpha: 0.1, beta: 1.1e5 },
 ];
 function breakEven(alpha: number, beta: number, batch: number, c = perParamExample): number | null {
-  // compute(P)/2 > alpha + 4P/beta  <=>  P * (c*B/2 - 4/beta) > alpha
+  // compute(P)/2 > k*alpha + 4P/beta  <=>  P * (c*B/2 - 4/beta) > k*alpha
   const slope = (c * batch) / 2 - 4 / beta;
-  return slope > 0 ? alpha / slope : null;
+  return slope > 0 ? (collectives * alpha) / slope : null;
 }
 const fmtP = (p: number | null): string => (p === null ? 'never (communication grows as fast as compute)' : p < 1e3 ? `${p.toFixed(0)}` : p < 1e6 ? `${(p / 1e3).toFixed(1)}k` : `${(p / 1e6).toFixed(2)}M`);
 const speedup = (alpha: number, beta: number, p: number, batch: number): number => {
   const t = perParamExample * batch * p;
-  return t / (t / 2 + alpha + (4 * p) / beta);
+  return t / (t / 2 + collectives * alpha + (4 * p) / beta);
 };
 
 const cpu = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores`;
@@ -165,9 +169,10 @@ measures overhead (sharding, buffer broadcast, loss agreement, all-reduce) more 
 
 One step on one machine costs compute t1 = c * B * P (B examples, P parameters; c = ${perParamExample.toExponential(3)} ms per
 parameter per example, from the 1 x 1 row: t1 = ${t1.toFixed(1)} ms). On two machines each computes half the batch and the
-ring all-reduce of P float32 gradients moves 4P bytes each way: t2 = t1/2 + alpha + 4P/beta (no overlap; the
-Reducer's overlap with backward can only lower it). Two machines win when t2 < t1, i.e. when
-P * (c*B/2 - 4/beta) > alpha: above a model size set by the latency, provided the per-parameter compute of a half
+ring all-reduce of P float32 gradients moves 4P bytes each way; every collective of the step pays the latency alpha
+once (k = ${collectives} per step here: the loss agreement, ${buckets} gradient bucket(s), the unused-parameter bitmap, buffer
+broadcasts): t2 = t1/2 + k*alpha + 4P/beta (no overlap; the Reducer's overlap with backward can only lower it). Two
+machines win when t2 < t1, i.e. when P * (c*B/2 - 4/beta) > k*alpha: above a model size set by the latency, provided the per-parameter compute of a half
 batch beats the per-parameter transfer (c*B/2 > 4/beta); else never, however large the model (then raise the batch).
 Loopback alpha and beta are taken from the table above (alpha: the 4 B message, ${alphaMs.toFixed(3)} ms; beta: the best
 bandwidth of the large messages, ${(betaBytesPerMs / 1e3).toFixed(0)} MB/s).

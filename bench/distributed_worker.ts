@@ -63,7 +63,7 @@ if (mode === 'allreduce') {
   const trainer = new Trainer({ run, config, model: m, data: d.train, labels: d.trainLabels, group, pictures: false, onStep: (e) => e.record && records.push(e.record.itPerSec) });
   await trainer.fit();
   const params = trainer.params.reduce((s, [, p]) => s + p.numel(), 0);
-  if (rank === 0) process.stdout.write(`${JSON.stringify({ stepsPerSec: median(records.slice(1)), params, buckets: trainer.dp?.buckets ?? 0 })}\n`);
+  if (rank === 0) process.stdout.write(`${JSON.stringify({ stepsPerSec: median(records.slice(1)), params, buckets: trainer.dp?.buckets ?? 0, collectives: trainer.dp?.collectivesPerStep ?? 0 })}\n`);
   rmSync(dir, { recursive: true, force: true });
 }
 group?.destroy();

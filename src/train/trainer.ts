@@ -251,6 +251,8 @@ export class Trainer {
     const c = this.train;
     const pictures: string[] = [];
     const dp = this.dp;
+    // the same model on every rank, checked before any state moves between them
+    if (dp) await dp.verifySame('model (parameter names and shapes)', this.params.map(([n, p]) => [n, p.shape]));
     if (options.resume) {
       const latest = this.isMain ? this.run.latestCheckpoint() : null;
       const found = dp ? await dp.restoreFromRank0(latest, (p) => this.restore(p)) : latest !== null && (this.restore(latest), true);
@@ -262,7 +264,6 @@ export class Trainer {
       }
     }
     if (dp) {
-      await dp.verifySame('model (parameter names and shapes)', this.params.map(([n, p]) => [n, p.shape]));
       await dp.broadcastState();
       this.log(`data parallel: rank ${dp.rank} of ${dp.worldSize}, ${this.batches.shardSize} of ${this.batches.batchSize} examples per step, ${dp.buckets} gradient bucket(s)`);
     }

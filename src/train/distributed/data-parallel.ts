@@ -10,7 +10,8 @@
  *   ready, overlapping with the rest of backward; backward returns with averaged gradients in .grad.
  *   Parameters that a step leaves unused are found from the loss (`findUnused`, default on, so any
  *   family trains unchanged).
- * - Buffers (BatchNorm statistics) are broadcast from rank 0 before every step, as DDP does.
+ * - Buffers (BatchNorm statistics) are broadcast from rank 0 before every step, as DDP does, in one
+ *   call per dtype (flattened).
  * - Per step, the loss terms are averaged over ranks (so the logged loss is the global batch's and
  *   every rank agrees on a NaN stop) together with a stop flag (so a Ctrl-C on any rank stops all
  *   ranks after the same step).
@@ -42,6 +43,7 @@ export class DataParallel {
   private readonly params: Tensor[];
   private readonly buffers: Tensor[];
   private readonly broadcastBuffers: boolean;
+  private readonly findUnused: boolean;
 
   /**
    * @param modules the model's modules (their parameters and buffers are synchronized)
@@ -60,14 +62,24 @@ export class DataParallel {
       }
     }
     this.broadcastBuffers = options.broadcastBuffers ?? true;
+    this.findUnused = options.findUnused ?? true;
     const r = N.distReducer!(group._g, this.params.map((p) => p._h), {
       bucketCapMB: options.bucketCapMB ?? 25,
       firstBucketCapMB: options.firstBucketCapMB ?? 1,
-      findUnused: options.findUnused ?? true,
+      findUnused: this.findUnused,
       names: params.map(([n]) => n),
     });
     this.reducer = r.handle;
     this.buckets = r.buckets;
+  }
+
+  /**
+   * Collectives per training step (each pays the latency once): the loss agreement, the Reducer's
+   * buckets, its unused-parameter bitmap (findUnused) and one buffer broadcast per buffer dtype.
+   */
+  get collectivesPerStep(): number {
+    const dtypes = new Set(this.buffers.map((b) => b.dtype)).size;
+    return 1 + this.buckets + (this.findUnused ? 1 : 0) + (this.broadcastBuffers ? dtypes : 0);
   }
 
   get rank(): number {
@@ -77,24 +89,41 @@ export class DataParallel {
     return this.group.worldSize;
   }
 
-  /** Copies rank 0's parameters and buffers to every rank. */
-  async broadcastState(): Promise<void> {
+  /**
+   * Rank 0's values of `tensors` on every rank, coalesced as DDP does: one broadcast per dtype of a
+   * flat copy, then copied back (a step of a model with 64 small buffers makes 1 call, not 64).
+   */
+  private async broadcastCoalesced(tensors: Tensor[]): Promise<void> {
+    if (tensors.length === 0) return;
     await torch.noGrad(() =>
       torch.scope(async () => {
-        const views = [...this.params, ...this.buffers].map((t) => t.detach());
-        await Promise.all(views.map((v) => this.group.broadcast(v)));
+        const byDtype = new Map<string, Tensor[]>();
+        for (const t of tensors) byDtype.set(t.dtype, [...(byDtype.get(t.dtype) ?? []), t]);
+        await Promise.all(
+          [...byDtype.values()].map(async (group) => {
+            const flat = torch.cat(group.map((t) => t.detach().reshape([-1])));
+            await this.group.broadcast(flat);
+            if (this.rank === 0) return;
+            let o = 0;
+            for (const t of group) {
+              const n = t.numel();
+              t.detach().copy_(flat.narrow(0, o, n).view(t.shape));
+              o += n;
+            }
+          }),
+        );
       }),
     );
   }
 
+  /** Copies rank 0's parameters and buffers to every rank. */
+  async broadcastState(): Promise<void> {
+    await this.broadcastCoalesced([...this.params, ...this.buffers]);
+  }
+
   /** Before a step: rank 0's buffers to every rank (BatchNorm running statistics). */
   async syncBuffers(): Promise<void> {
-    if (!this.broadcastBuffers || this.buffers.length === 0) return;
-    await torch.noGrad(() =>
-      torch.scope(async () => {
-        await Promise.all(this.buffers.map((b) => this.group.broadcast(b.detach())));
-      }),
-    );
+    if (this.broadcastBuffers) await this.broadcastCoalesced(this.buffers);
   }
 
   /**
