@@ -2,10 +2,11 @@
   "targets": [
     {
       "target_name": "genlab",
-      "sources": ["src/addon.cc", "src/ops.cc", "src/autograd.cc", "src/cpu_allocator.cc", "src/guard.cc", "src/function.cc"],
+      "sources": ["src/addon.cc", "src/ops.cc", "src/autograd.cc", "src/cpu_allocator.cc", "src/guard.cc", "src/function.cc", "src/distributed.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "<!@(node ../scripts/libtorch.mjs --include)"
+        "<!@(node ../scripts/libtorch.mjs --include)",
+        "src/shim"
       ],
       "libraries": ["<!@(node ../scripts/libtorch.mjs --libs)"],
       "defines": ["NAPI_EXPERIMENTAL", "NAPI_CPP_EXCEPTIONS", "<!@(node ../scripts/libtorch.mjs --defines)"],

@@ -39,6 +39,14 @@ export function findLibtorch(env = process.env) {
   return null;
 }
 
+/**
+ * Whether c10d's Gloo process group can be compiled: its headers include gloo's (Debian: libgloo-dev;
+ * libtorch's own zips ship them). Without them the addon builds without `distributed`.
+ */
+export function hasGloo(info) {
+  return info.include.some((d) => existsSync(join(d, 'gloo', 'algorithm.h')) && existsSync(join(d, 'torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupGloo.hpp')));
+}
+
 export function libtorchVersion(info) {
   const h = info.include.map((d) => join(d, 'torch', 'version.h')).find(existsSync);
   if (!h) return 'unknown';
@@ -66,6 +74,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     flags.push('-Wl,--as-needed');
     console.log(flags.join(' '));
   } else if (mode === '--defines') {
-    console.log(info.abi !== null ? `_GLIBCXX_USE_CXX11_ABI=${info.abi}` : '');
+    const defs = info.abi !== null ? [`_GLIBCXX_USE_CXX11_ABI=${info.abi}`] : [];
+    if (hasGloo(info)) defs.push('USE_C10D_GLOO');
+    console.log(defs.join(' '));
   } else console.log(JSON.stringify({ ...info, version: libtorchVersion(info) }, null, 2));
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { findLibtorch, libtorchVersion, missingMessage } from './libtorch.mjs';
+import { findLibtorch, hasGloo, libtorchVersion, missingMessage } from './libtorch.mjs';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const nativeDir = join(root, 'native');
@@ -59,6 +59,16 @@ if (need.length > 0) {
     if (need.length > 2) console.error(`  The build also needs: ${need.slice(2).join(' ')}.`);
     process.exit(1);
   }
+}
+// c10d's Gloo headers include gloo's own (Debian: libgloo-dev). Optional: without them the addon
+// builds without distributed training.
+if (info.source === 'system' && !hasGloo(info)) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && existsSync('/usr/bin/apt-get')) {
+    log('installing libgloo-dev (headers for distributed training, apt-get, as root)...');
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'libgloo-dev'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  if (!hasGloo(info)) log('gloo headers not found (apt-get install libgloo-dev): building without distributed training');
 }
 log(`libtorch ${libtorchVersion(info)} (${info.source}: ${info.lib}${info.cuda ? ', CUDA' : ''})`);
 

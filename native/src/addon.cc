@@ -422,6 +422,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initAutograd(env, exports);
   initGuards(env, exports);
   initFunction(env, exports);
+  initDistributed(env, exports);
   return exports;
 }
 

@@ -56,6 +56,15 @@ export interface NativeCore {
   isLeaf(h: number): boolean;
   gradFnName(h: number): string | null;
   retainGrad(h: number): void;
+  // distributed (c10d): see native/src/distributed.cc and src/train/distributed/
+  distAvailable(): { gloo: boolean; nccl: boolean };
+  distNewGroup?(o: { host: string; port: number; rank: number; worldSize: number; timeoutMs: number; localAddr?: string; iface?: string; prefix?: string }): Promise<object>;
+  distCollective?(group: object, kind: string, tensors: number[], o?: { op?: string; root?: number; timeoutMs?: number }): Promise<number[] | undefined>;
+  distGroupInfo?(group: object): { rank: number; worldSize: number; backend: string; timeoutMs: number; broken: string | null };
+  distDestroyGroup?(group: object): void;
+  distReducer?(group: object, params: number[], o: { bucketCapMB?: number; firstBucketCapMB?: number; findUnused?: boolean; names?: string[] }): { handle: object; buckets: number };
+  distReducerPrepare?(reducer: object, outputs: number[]): void;
+  distReducerMarkBroken?(reducer: object, why: string): void;
 }
 
 const root = join(fileURLToPath(import.meta.url), '..', '..', '..');

@@ -3,6 +3,11 @@
  * (seed, s). Each epoch is a fresh permutation drawn from a Generator seeded with
  * deriveSeed(seed, 'data', epoch); step s uses slice s mod stepsPerEpoch of epoch floor(s / stepsPerEpoch)
  * (the incomplete last batch of an epoch is dropped, as DataLoader's drop_last).
+ *
+ * With a `shard` (data-parallel training), rank r of W reads block r of W of each global batch: the
+ * ranks together read exactly the global batch a single process would, whatever W is, so a run
+ * resumes with any world size and matches a one-process run (a DistributedSampler over global
+ * batches).
  */
 import { torch, type Tensor } from '../tensor/index.ts';
 import { deriveSeed } from './seed.ts';
@@ -13,6 +18,9 @@ export class StepBatches {
   readonly stepsPerEpoch: number;
   private perm: Tensor | null = null;
   private permEpoch = -1;
+  /** Examples this rank reads per step (batchSize / worldSize). */
+  readonly shardSize: number;
+  private readonly shardOffset: number;
 
   /**
    * @param data all training examples, shape [N, ...] (kept by the caller for the sampler's life)
@@ -25,11 +33,18 @@ export class StepBatches {
     batchSize: number,
     readonly seed: number,
     readonly labels?: Tensor,
+    shard?: { rank: number; worldSize: number },
   ) {
     const n = data.size(0);
     if (n < 1) throw new RangeError('StepBatches: the data set is empty');
     this.batchSize = Math.max(1, Math.min(batchSize, n));
     this.stepsPerEpoch = Math.floor(n / this.batchSize);
+    const w = shard?.worldSize ?? 1;
+    if (this.batchSize % w !== 0) {
+      throw new RangeError(`StepBatches: the global batch ${this.batchSize} must be divisible by the world size ${w} (each rank reads batch/${w} examples)`);
+    }
+    this.shardSize = this.batchSize / w;
+    this.shardOffset = (shard?.rank ?? 0) * this.shardSize;
   }
 
   /** The epoch a step falls in. */
@@ -52,7 +67,7 @@ export class StepBatches {
       this.permEpoch = epoch;
     }
     const i = step % this.stepsPerEpoch;
-    const idx = this.perm!.narrow(0, i * this.batchSize, this.batchSize);
+    const idx = this.perm!.narrow(0, i * this.batchSize + this.shardOffset, this.shardSize);
     const x = this.data.indexSelect(0, idx);
     return this.labels ? { x, y: this.labels.indexSelect(0, idx) } : { x };
   }

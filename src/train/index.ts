@@ -26,3 +26,4 @@ export { loadData, dataNames, dataInfo, dataKind, type LoadedData, type LoadData
 export { writeSamplePictures, writeLossCurve, type SamplePictureOptions } from './pictures.ts';
 export { trainRun, openRun, buildModel, freeRunName, type TrainRunOptions, type OpenedRun } from './session.ts';
 export { evaluateRun, type EvalResult } from './evaluate.ts';
+export * as distributed from './distributed/index.ts';

@@ -14,6 +14,9 @@ import { RunDir, type RunConfig } from './run.ts';
 import { deriveSeed } from './seed.ts';
 import { Trainer, type StepEvent, type TrainResult } from './trainer.ts';
 import { loadModules, loadTrainingCheckpoint } from './checkpoint.ts';
+import type { ProcessGroup } from './distributed/process-group.ts';
+import type { DataParallelOptions } from './distributed/data-parallel.ts';
+import { broadcastBytes, verifySame } from './distributed/sync.ts';
 
 export interface TrainRunOptions {
   /** Model family name. */
@@ -36,6 +39,12 @@ export interface TrainRunOptions {
   pictures?: boolean;
   /** Test hook (see TrainerOptions.stopAfter). */
   stopAfter?: number;
+  /**
+   * Train data-parallel over this group: every rank calls trainRun with the same options; rank 0
+   * owns the run folder (the other ranks need not see it: config and checkpoint come from rank 0).
+   */
+  group?: ProcessGroup;
+  distributed?: DataParallelOptions;
 }
 
 /** A free run folder name under root: base, base-2, base-3, ... */
@@ -140,13 +149,41 @@ export function checkTrainDevice(device: string): string {
   return device;
 }
 
+/** A new run's config from the options (the family's defaults under the overrides). */
+function newRunConfig(o: TrainRunOptions): RunConfig {
+  const family = getModel(o.model);
+  const modelConfig: ModelConfig = resolveConfig(family, o.modelConfig);
+  const train = resolveTrainConfig(family.trainDefaults, o.train);
+  const info = dataInfo(o.data);
+  if (!family.dataKinds.includes(info.kind)) {
+    throw new Error(`model '${family.name}' handles ${family.dataKinds.join('/')} data; '${o.data}' is ${info.kind}`);
+  }
+  return { version: 1, model: family.name, modelConfig, data: info, train, createdAt: new Date().toISOString() };
+}
+
+/**
+ * A rank > 0's run and config: rank 0's (broadcast), checked against this rank's own options for a
+ * new run, so ranks started with different settings fail at once naming the difference.
+ */
+async function followRank0(o: TrainRunOptions, group: ProcessGroup, root: string, mine: { name: string; config: RunConfig } | null): Promise<{ run: RunDir; config: RunConfig }> {
+  const bytes = await broadcastBytes(group, mine && group.rank === 0 ? new TextEncoder().encode(JSON.stringify(mine)) : null);
+  const theirs = JSON.parse(new TextDecoder().decode(bytes!)) as { name: string; config: RunConfig };
+  const comparable = (c: RunConfig | undefined): unknown => (c ? { ...c, createdAt: undefined } : null);
+  const own = group.rank === 0 ? null : o.resume ? { model: o.model || theirs.config.model, data: o.data || theirs.config.data.name } : comparable(newRunConfig(o));
+  const ref = o.resume ? { model: theirs.config.model, data: theirs.config.data.name } : comparable(theirs.config);
+  await verifySame(group, 'run config', group.rank === 0 ? ref : own);
+  return { run: RunDir.at(root, theirs.name), config: theirs.config };
+}
+
 /** Trains a model on a data set in a run folder; resumes when asked. */
 export async function trainRun(o: TrainRunOptions): Promise<TrainResult & { run: RunDir; config: RunConfig }> {
   const root = o.out ?? 'runs';
   const log = o.log ?? (() => {});
   let run: RunDir;
   let config: RunConfig;
-  if (o.resume) {
+  if (o.group && o.group.rank !== 0) {
+    ({ run, config } = await followRank0(o, o.group, root, null));
+  } else if (o.resume) {
     if (o.name === undefined) throw new Error('--resume needs --name <run> (the run folder to continue)');
     run = RunDir.at(root, o.name);
     if (!run.exists()) throw new Error(`cannot resume: ${run.dir} has no config.json`);
@@ -163,22 +200,16 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainResult & { run:
       run.writeConfig(config);
     }
   } else {
-    const family = getModel(o.model);
-    const modelConfig: ModelConfig = resolveConfig(family, o.modelConfig);
-    const train = resolveTrainConfig(family.trainDefaults, o.train);
-    checkTrainDevice(train.device);
+    config = newRunConfig(o);
+    checkTrainDevice(config.train.device);
     const name = o.name ?? freeRunName(root, `${o.model}-${o.data}`);
     run = RunDir.at(root, name);
     if (run.exists()) throw new Error(`run ${run.dir} already exists; pass --resume to continue it or another --name`);
-    const info = dataInfo(o.data);
-    if (!family.dataKinds.includes(info.kind)) {
-      throw new Error(`model '${family.name}' handles ${family.dataKinds.join('/')} data; '${o.data}' is ${info.kind}`);
-    }
-    config = { version: 1, model: family.name, modelConfig, data: info, train, createdAt: new Date().toISOString() };
     run.create();
     run.writeConfig(config);
   }
-  run.create();
+  if (o.group && o.group.rank === 0) await followRank0(o, o.group, root, { name: run.name, config });
+  if (!o.group || o.group.rank === 0) run.create();
 
   const device = config.train.device;
   const data = keepData(await torch.scope(async () => onDevice(await loadData(config.data.name, { seed: config.train.seed, trainSize: config.train.trainSize }), device)));
@@ -195,6 +226,8 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainResult & { run:
     log: o.log,
     pictures: o.pictures,
     stopAfter: o.stopAfter,
+    group: o.group,
+    distributed: o.distributed,
   });
   try {
     const result = await trainer.fit({ resume: o.resume });

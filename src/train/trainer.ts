@@ -9,6 +9,11 @@
  * of step s depends only on (seed, s) (see StepBatches). Checkpoints hold the weights, the optimizer
  * state, the EMA and the step, so a run stopped anywhere and resumed from its last checkpoint ends
  * with the same weights as an uninterrupted run.
+ *
+ * Data parallel: with a `group` (ProcessGroup), every rank runs this loop over its shard of each
+ * global batch under a DataParallel (averaged gradients, see distributed/data-parallel.ts); only rank
+ * 0 writes checkpoints, metrics and pictures. Rank r > 0 draws its per-step noise from its own
+ * stream (deriveSeed(stepSeed, 'rank', r)); rank 0 uses the single-process stream.
  */
 import { setImmediate as tick } from 'node:timers/promises';
 import { torch, type Tensor } from '../tensor/index.ts';
@@ -21,6 +26,8 @@ import { RunDir, type MetricsRecord, type RunConfig } from './run.ts';
 import { createOptimizer, clipGradNorm, ModulesEMA, type NamedParams, type TrainOptimizer } from './optim.ts';
 import { loadModules, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint.ts';
 import { writeLossCurve, writeSamplePictures } from './pictures.ts';
+import { DataParallel, type DataParallelOptions } from './distributed/data-parallel.ts';
+import { explainCollectiveError, type ProcessGroup } from './distributed/process-group.ts';
 
 /** How a fit() ended. */
 export type TrainStatus = 'completed' | 'aborted' | 'nan' | 'stopped';
@@ -69,6 +76,10 @@ export interface TrainerOptions {
    * process had been killed. Status 'stopped'.
    */
   stopAfter?: number;
+  /** Train data-parallel over this group (every rank calls fit with the same options). */
+  group?: ProcessGroup;
+  /** Data-parallel settings (bucket size, unused-parameter search). */
+  distributed?: DataParallelOptions;
 }
 
 /** Names each module's parameters `<module>.<param>`, each tensor once. */
@@ -95,6 +106,12 @@ export class Trainer {
   readonly params: NamedParams;
   private readonly batches: StepBatches;
   private readonly opts: TrainerOptions;
+  /** The data-parallel wrapper when training on several ranks. */
+  readonly dp: DataParallel | null;
+  /** True on the rank that writes files (rank 0, or the only process). */
+  readonly isMain: boolean;
+  /** Set when the ranks agreed to stop (an abort on any rank). */
+  private stopAgreed = false;
   /** Steps completed so far. */
   step = 0;
 
@@ -108,7 +125,16 @@ export class Trainer {
     if (this.params.length === 0) throw new Error(`model '${options.config.model}' has no trainable parameters`);
     this.optimizer = createOptimizer(this.params, this.train);
     this.ema = this.train.ema > 0 ? new ModulesEMA(this.model.modules, this.train.ema) : null;
-    this.batches = new StepBatches(options.data, this.train.batch, this.train.seed, options.labels);
+    const g = options.group;
+    this.isMain = !g || g.rank === 0;
+    this.batches = new StepBatches(options.data, this.train.batch, this.train.seed, options.labels, g ? { rank: g.rank, worldSize: g.worldSize } : undefined);
+    this.dp = g ? new DataParallel(g, this.model.modules, this.params, options.distributed) : null;
+  }
+
+  /** The seed of the global RNG before step `step` on this rank. */
+  private stepSeed(step: number): number {
+    const s = deriveSeed(this.train.seed, 'step', step);
+    return this.dp && this.dp.rank > 0 ? deriveSeed(s, 'rank', this.dp.rank) : s;
   }
 
   private log(msg: string): void {
@@ -179,16 +205,32 @@ export class Trainer {
   }
 
   /** One optimizer step (the step-th, 0-based); returns the loss terms as numbers. */
-  private trainStep(step: number): Record<string, number> {
-    torch.manualSeed(deriveSeed(this.train.seed, 'step', step));
+  private async trainStep(step: number): Promise<Record<string, number>> {
     this.optimizer.lr = learningRate(this.train, step);
-    return torch.scope(() => {
+    const dp = this.dp;
+    return torch.scope(async () => {
+      if (dp) await dp.syncBuffers();
+      torch.manualSeed(this.stepSeed(step));
       const batch = this.batches.batch(step);
       const terms: LossTerms = this.model.loss(batch, step);
-      const values: Record<string, number> = {};
+      let values: Record<string, number> = {};
       for (const [k, t] of Object.entries(terms)) values[k] = t.numel() === 1 ? t.item() : t.mean().item();
+      if (dp) {
+        // the global batch's loss on every rank, so all ranks take the same branch below
+        const agreed = await dp.agree(values, this.opts.signal?.aborted === true);
+        values = agreed.values;
+        if (agreed.stop) this.stopAgreed = true;
+      }
       if (!Number.isFinite(values.loss!)) return values;
-      terms.loss.backward();
+      if (dp) {
+        dp.prepareBackward(terms.loss);
+        try {
+          terms.loss.backward();
+        } catch (e) {
+          dp.markBroken(e);
+          throw new Error(explainCollectiveError(new Error(`the gradient all-reduce of step ${step + 1}: ${(e as Error).message}`), dp.rank, dp.worldSize).replace('a collective failed', 'the gradient all-reduce failed'));
+        }
+      } else terms.loss.backward();
       const norm = clipGradNorm(this.params.map(([, p]) => p), this.train.clipGrad);
       values.gradNorm = norm;
       if (!Number.isFinite(norm)) {
@@ -209,18 +251,25 @@ export class Trainer {
   async fit(options: { resume?: boolean } = {}): Promise<TrainResult> {
     const c = this.train;
     const pictures: string[] = [];
+    const dp = this.dp;
+    // the same model on every rank, checked before any state moves between them
+    if (dp) await dp.verifySame('model (parameter names and shapes)', this.params.map(([n, p]) => [n, p.shape]));
     if (options.resume) {
-      const latest = this.run.latestIntactCheckpoint((m) => this.log(`warning: ${m}`));
-      if (latest) {
-        this.restore(latest);
-        this.run.truncateMetrics(this.step);
-        this.log(`resumed ${this.run.name} from ${latest} (step ${this.step}/${c.steps})`);
+      const latest = this.isMain ? this.run.latestIntactCheckpoint((m) => this.log(`warning: ${m}`)) : null;
+      const found = dp ? await dp.restoreFromRank0(latest, (p) => this.restore(p)) : latest !== null && (this.restore(latest), true);
+      if (found) {
+        if (this.isMain) this.run.truncateMetrics(this.step);
+        this.log(`resumed ${this.run.name} from ${latest ?? "rank 0's checkpoint"} (step ${this.step}/${c.steps})`);
       } else {
         // Nothing to continue from: start over, and drop the metrics of the lost steps so that
         // metrics.jsonl does not repeat them.
-        this.run.truncateMetrics(0);
+        if (this.isMain) this.run.truncateMetrics(0);
         this.log(`no intact checkpoint in ${this.run.checkpointsDir}: starting ${this.run.name} from step 0 (metrics.jsonl restarted)`);
       }
+    }
+    if (dp) {
+      await dp.broadcastState();
+      this.log(`data parallel: rank ${dp.rank} of ${dp.worldSize}, ${this.batches.shardSize} of ${this.batches.batchSize} examples per step, ${dp.buckets} gradient bucket(s)`);
     }
     const t0 = performance.now();
     let lastLogTime = t0;
@@ -228,25 +277,25 @@ export class Trainer {
     let lastLoss = NaN;
     let sums: Record<string, number> = {};
     let count = 0;
-    let lastSaved = this.run.checkpointSteps().includes(this.step) ? this.step : -1;
+    let lastSaved = this.isMain && this.run.checkpointSteps().includes(this.step) ? this.step : -1;
     let best = Infinity;
     const save = (): string => {
-      const p = this.saveCheckpoint();
+      const p = this.isMain ? this.saveCheckpoint() : this.run.checkpointPath(this.step);
       lastSaved = this.step;
       return p;
     };
 
     while (this.step < c.steps) {
-      if (this.opts.signal?.aborted) {
+      if (dp ? this.stopAgreed : this.opts.signal?.aborted) {
         const p = save();
         const message = `interrupted at step ${this.step}/${c.steps}; saved ${p}; continue with --resume`;
         this.log(message);
         return { status: 'aborted', step: this.step, checkpoint: p, loss: lastLoss, message, pictures };
       }
-      const values = this.trainStep(this.step);
+      const values = await this.trainStep(this.step);
       const diverged = this.divergence(values, best);
       if (diverged) {
-        const last = this.run.latestCheckpoint();
+        const last = this.isMain ? this.run.latestCheckpoint() : null;
         const lr = Number((c.lr / 10).toPrecision(2));
         const resumeCmd = `genlab train --resume --name ${shellQuote(this.run.name)} --out ${shellQuote(dirname(this.run.dir))} --lr ${lr}`;
         const message = `${diverged} at step ${this.step + 1}; training stopped. ${
@@ -254,7 +303,7 @@ export class Trainer {
         } The learning rate (${c.lr}) is too high for this model and data: continue with a 10x lower one,\n  ${resumeCmd}\n` +
           `(--resume restarts from ${last ? 'that checkpoint' : 'step 0'}; --lr, --clip-grad and --config training settings given with it replace the run's).`;
         this.log(message);
-        this.run.appendMetrics({ step: this.step + 1, loss: values.loss!, lr: this.optimizer.lr, itPerSec: 0, time: (performance.now() - t0) / 1000, nonFinite: 1 });
+        if (this.isMain) this.run.appendMetrics({ step: this.step + 1, loss: values.loss!, lr: this.optimizer.lr, itPerSec: 0, time: (performance.now() - t0) / 1000, nonFinite: 1 });
         return { status: 'nan', step: this.step, checkpoint: last, loss: values.loss!, message, pictures };
       }
       if (values.loss! < best) best = values.loss!;
@@ -268,7 +317,7 @@ export class Trainer {
         const itPerSec = ((this.step - lastLogStep) * 1000) / Math.max(1e-9, now - lastLogTime);
         const means = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / count]));
         record = { step: this.step, ...means, loss: means.loss!, lr: this.optimizer.lr, itPerSec, time: (now - t0) / 1000 };
-        this.run.appendMetrics(record);
+        if (this.isMain) this.run.appendMetrics(record);
         lastLoss = record.loss;
         lastLogTime = now;
         lastLogStep = this.step;
@@ -279,17 +328,17 @@ export class Trainer {
 
       if (this.opts.stopAfter !== undefined && this.step >= this.opts.stopAfter && this.step < c.steps) {
         const message = `stopped after step ${this.step} (stopAfter) without a final checkpoint`;
-        return { status: 'stopped', step: this.step, checkpoint: this.run.latestCheckpoint(), loss: lastLoss, message, pictures };
+        return { status: 'stopped', step: this.step, checkpoint: this.isMain ? this.run.latestCheckpoint() : null, loss: lastLoss, message, pictures };
       }
       if (c.ckptEvery > 0 && this.step % c.ckptEvery === 0 && this.step < c.steps) save();
-      if (c.sampleEvery > 0 && this.step % c.sampleEvery === 0 && this.step < c.steps) pictures.push(...this.writeSamples());
+      if (c.sampleEvery > 0 && this.step % c.sampleEvery === 0 && this.step < c.steps && this.isMain) pictures.push(...this.writeSamples());
       // Let signal handlers (SIGINT) and other callbacks run between steps.
       await tick();
     }
 
     const ckpt = lastSaved === this.step ? this.run.checkpointPath(this.step) : save();
-    pictures.push(...this.writeSamples());
-    if (this.opts.pictures !== false) {
+    if (this.isMain) pictures.push(...this.writeSamples());
+    if (this.opts.pictures !== false && this.isMain) {
       const curve = writeLossCurve(this.run);
       if (curve) pictures.push(curve);
     }

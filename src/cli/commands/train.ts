@@ -10,6 +10,20 @@ import { getModel, hasModel, modelNames } from '../../models/index.ts';
 import { DEFAULT_TRAIN_CONFIG, dataNames, trainRun, type TrainConfig, type TrainResult } from '../../train/index.ts';
 import { checkRunName } from '../../train/run.ts';
 import { parseKeyValues } from './shared.ts';
+import { ProcessGroup, isDistributedEnv } from '../../train/distributed/index.ts';
+import { runLaunch } from './launch.ts';
+import type { FlagSpecs } from '../args.ts';
+
+/** Parsed flags back into command-line arguments (for the ranks of `--nproc`). */
+export function flagsToArgv(flags: Record<string, string | number | boolean | undefined>, specs: FlagSpecs, omit: string[]): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined || omit.includes(k) || !(k in specs)) continue;
+    if (specs[k]!.type === 'bool') out.push(v ? `--${k}` : `--${k}=false`);
+    else out.push(`--${k}=${v}`);
+  }
+  return out;
+}
 
 /** Exit codes of `genlab train`. */
 export const TRAIN_EXIT = { completed: 0, error: 1, nan: 3, aborted: 130 } as const;
@@ -134,6 +148,8 @@ export const trainCommand: Command = {
     config: { type: 'string', help: 'family config or training setting overrides: key=value[,key=value...]' },
     'no-pictures': { type: 'bool', help: 'skip sample pictures and the loss curve' },
     quiet: { type: 'bool', alias: 'q', help: 'no progress bar' },
+    nproc: { type: 'int', help: 'train data-parallel on N processes of this machine (genlab launch for several machines)' },
+    'master-port': { type: 'int', help: 'rendezvous port for --nproc (default 29500)' },
   },
   async run(positional, flags): Promise<number> {
     const resume = Boolean(flags.resume);
@@ -173,8 +189,19 @@ export const trainCommand: Command = {
     set('ckptEvery', 'ckpt-every');
     set('device', 'device');
 
-    const hooks = flags.quiet ? null : progressHooks(model ?? String(flags.name));
-    const r = await trainWithSignals({
+    const nproc = flags.nproc as number | undefined;
+    if (nproc !== undefined && nproc < 1) throw new UsageError(`--nproc must be >= 1, got ${nproc}`);
+    if (nproc !== undefined && nproc > 1 && !isDistributedEnv()) {
+      const args = ['train', ...positional, ...flagsToArgv(flags, trainCommand.flags, ['nproc', 'master-port'])];
+      return runLaunch(args, { nproc, nnodes: 1, 'node-rank': 0, 'master-addr': '127.0.0.1', 'master-port': (flags['master-port'] as number | undefined) ?? 29500, 'dist-timeout': Number(process.env.GENLAB_DIST_TIMEOUT ?? 300) });
+    }
+    // one rank of a data-parallel job (genlab launch, torchrun-style variables)
+    const group = isDistributedEnv() ? await ProcessGroup.init() : undefined;
+    const isMain = !group || group.rank === 0;
+    const hooks = flags.quiet || !isMain ? null : progressHooks(model ?? String(flags.name));
+    let r: Awaited<ReturnType<typeof trainWithSignals>>;
+    try {
+      r = await trainWithSignals({
       model: model ?? '',
       data: data ?? '',
       out: flags.out as string,
@@ -185,9 +212,18 @@ export const trainCommand: Command = {
       pictures: !flags['no-pictures'],
       onStep: hooks?.onStep,
       log: hooks?.log ?? ((m) => process.stderr.write(`${m}\n`)),
-    });
+      group,
+      });
+    } catch (e) {
+      hooks?.done();
+      if (!group) throw e;
+      // a failed rank exits at once: collectives still queued on a dead connection must not hold it
+      process.stderr.write(`genlab train (rank ${group.rank}): ${(e as Error)?.message ?? String(e)}\n`);
+      process.exit(1);
+    }
     hooks?.done();
-    if (r.status === 'completed') {
+    group?.destroy();
+    if (r.status === 'completed' && isMain) {
       console.log(r.message);
       console.log(`run folder: ${r.run.dir}`);
       for (const p of r.pictures) console.log(`  ${p}`);
