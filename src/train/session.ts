@@ -35,6 +35,8 @@ export interface TrainRunOptions {
   pictures?: boolean;
   /** Test hook (see TrainerOptions.stopAfter). */
   stopAfter?: number;
+  /** Called with the Trainer before it starts (live views of the model, e.g. the dashboard's playground). */
+  onTrainer?: (trainer: Trainer) => void;
 }
 
 /** A free run folder name under root: base, base-2, base-3, ... */
@@ -111,6 +113,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainResult & { run:
     pictures: o.pictures,
     stopAfter: o.stopAfter,
   });
+  o.onTrainer?.(trainer);
   try {
     const result = await trainer.fit({ resume: o.resume });
     return { ...result, run, config };

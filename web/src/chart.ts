@@ -1,0 +1,173 @@
+/**
+ * A curve panel over uPlot: one or more series (x = step) with drag-to-zoom (double-click resets),
+ * a log y scale, and TensorBoard-style smoothing (a debiased exponential moving average drawn over the
+ * faint raw curve). Series of different runs may have different steps: uPlot.join aligns them.
+ */
+import uPlot from 'uplot';
+import { h } from './dom.ts';
+
+export interface SeriesData {
+  label: string;
+  color: string;
+  x: number[];
+  y: number[];
+}
+
+export interface CurveOptions {
+  log?: boolean;
+  smoothing?: number;
+  height?: number;
+}
+
+/** Every live chart, for tests and the console. */
+export const charts: Curve[] = [];
+(window as unknown as { __genlab: unknown }).__genlab = { charts };
+
+function smooth(y: number[], a: number): (number | null)[] {
+  if (a <= 0) return y.map((v) => (Number.isFinite(v) ? v : null));
+  const out: (number | null)[] = new Array(y.length);
+  let m = 0;
+  let w = 0;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (!Number.isFinite(v)) {
+      out[i] = null;
+      continue;
+    }
+    m = a * m + (1 - a) * v;
+    w = a * w + (1 - a);
+    out[i] = m / w;
+  }
+  return out;
+}
+
+export class Curve {
+  readonly el: HTMLElement;
+  private plotEl: HTMLElement;
+  private u: uPlot | null = null;
+  series: SeriesData[] = [];
+  private opts: Required<CurveOptions>;
+  private frame = 0;
+  private shape = '';
+
+  constructor(
+    parent: HTMLElement,
+    readonly title: string,
+    opts: CurveOptions = {},
+  ) {
+    this.opts = { log: opts.log ?? false, smoothing: opts.smoothing ?? 0, height: opts.height ?? 220 };
+    this.plotEl = h('div', { class: 'plot' });
+    this.el = h('div', { class: 'curve', 'data-term': title }, h('div', { class: 'curve-title' }, title), this.plotEl);
+    parent.append(this.el);
+    charts.push(this);
+  }
+
+  /** Raw points over all series. */
+  get points(): number {
+    return this.series.reduce((n, s) => n + s.x.length, 0);
+  }
+
+  setSeries(series: SeriesData[]): void {
+    this.series = series;
+    this.schedule();
+  }
+
+  append(label: string, x: number[], y: number[]): void {
+    const s = this.series.find((q) => q.label === label);
+    if (!s) return;
+    s.x.push(...x);
+    s.y.push(...y);
+    this.schedule();
+  }
+
+  setLog(log: boolean): void {
+    if (log === this.opts.log) return;
+    this.opts.log = log;
+    this.shape = '';
+    this.schedule();
+  }
+
+  setSmoothing(a: number): void {
+    this.opts.smoothing = a;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  private data(): uPlot.AlignedData {
+    const log = this.opts.log;
+    const fix = (v: number | null) => (v === null || !Number.isFinite(v) || (log && v <= 0) ? null : v);
+    const tables: uPlot.AlignedData[] = this.series.map((s) => {
+      const sm = smooth(s.y, this.opts.smoothing);
+      return [s.x, s.y.map(fix), sm.map(fix)] as unknown as uPlot.AlignedData;
+    });
+    if (tables.length === 1) return tables[0]!;
+    if (tables.length === 0) return [[]];
+    return uPlot.join(tables);
+  }
+
+  private draw(): void {
+    const shape = `${this.series.map((s) => s.label).join('|')}#${this.opts.log}`;
+    const width = Math.max(240, this.plotEl.clientWidth || this.el.clientWidth || 480);
+    const data = this.data();
+    if (this.u && shape === this.shape) {
+      const xs = this.u.scales.x;
+      const zoomed = xs.min !== undefined && this.u.data[0].length > 0 && (xs.min! > (this.u.data[0][0] as number) || xs.max! < (this.u.data[0][this.u.data[0].length - 1] as number));
+      this.u.setData(data, !zoomed);
+      return;
+    }
+    this.u?.destroy();
+    this.shape = shape;
+    const series: uPlot.Series[] = [{ label: 'step' }];
+    for (const s of this.series) {
+      series.push({ label: `${s.label} (raw)`, stroke: `${s.color}44`, width: 1, show: true, points: { show: false } });
+      series.push({ label: s.label, stroke: s.color, width: 1.6, points: { show: false } });
+    }
+    this.u = new uPlot(
+      {
+        width,
+        height: this.opts.height,
+        series,
+        scales: { x: { time: false }, y: { distr: this.opts.log ? 3 : 1 } },
+        axes: [{}, { size: 60 }],
+        legend: { live: true },
+        cursor: { drag: { x: true, y: false } },
+      },
+      data,
+      this.plotEl,
+    );
+  }
+
+  resize(): void {
+    if (this.u) this.u.setSize({ width: Math.max(240, this.plotEl.clientWidth), height: this.opts.height });
+  }
+
+  destroy(): void {
+    cancelAnimationFrame(this.frame);
+    this.u?.destroy();
+    this.u = null;
+    const i = charts.indexOf(this);
+    if (i >= 0) charts.splice(i, 1);
+    this.el.remove();
+  }
+}
+
+/** The log-scale checkbox and smoothing slider shared by the charts of a page. */
+export function curveControls(onChange: (o: { log: boolean; smoothing: number }) => void, initial = { log: false, smoothing: 0.6 }): HTMLElement {
+  const log = h('input', { type: 'checkbox', id: 'log-scale', checked: initial.log }) as HTMLInputElement;
+  const sm = h('input', { type: 'range', id: 'smoothing', min: 0, max: 0.99, step: 0.01, value: initial.smoothing }) as HTMLInputElement;
+  const val = h('span', { class: 'mono' }, initial.smoothing.toFixed(2));
+  const fire = () => {
+    val.textContent = Number(sm.value).toFixed(2);
+    onChange({ log: log.checked, smoothing: Number(sm.value) });
+  };
+  log.addEventListener('change', fire);
+  sm.addEventListener('input', fire);
+  return h('div', { class: 'controls' }, h('label', {}, log, ' log scale'), h('label', {}, 'smoothing ', sm, ' ', val), h('span', { class: 'hint' }, 'drag to zoom, double-click to reset'));
+}
