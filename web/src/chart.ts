@@ -115,6 +115,7 @@ export class Curve {
   private draw(): void {
     const shape = `${this.series.map((s) => s.label).join('|')}#${this.opts.log}`;
     const width = Math.max(240, this.plotEl.clientWidth || this.el.clientWidth || 480);
+    if (!this.u && this.points === 0) return; // uPlot is built with the first points
     const data = this.data();
     if (this.u && shape === this.shape) {
       const xs = this.u.scales.x;

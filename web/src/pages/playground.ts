@@ -162,7 +162,7 @@ export function playgroundPage(root: HTMLElement): () => void {
       ctx.lineWidth = 1;
       for (let k = 0; k + 1 < fr.length; k++) {
         const t = k / Math.max(1, fr.length - 2);
-        ctx.strokeStyle = `rgba(${Math.round(230 * t + 20)},${Math.round(80 + 60 * (1 - t))},${Math.round(230 * (1 - t) + 20)},0.55)`;
+        ctx.strokeStyle = `rgba(${Math.round(230 * t + 20)},${Math.round(80 + 60 * (1 - t))},${Math.round(230 * (1 - t) + 20)},0.35)`;
         ctx.beginPath();
         for (let j = 0; j < n; j++) {
           const a = fr[k]!;
@@ -177,9 +177,14 @@ export function playgroundPage(root: HTMLElement): () => void {
       }
     }
     if (show.samples && v) dots(v.samples, '#ff7f0e', 2.5);
-    ctx.fillStyle = '#000';
-    ctx.font = '13px system-ui, sans-serif';
-    if (v) ctx.fillText(`step ${v.step} / ${v.total}   loss ${fmtNum(v.loss)}`, 8, 18);
+    if (v) {
+      const text = `step ${v.step} / ${v.total}   loss ${fmtNum(v.loss)}`;
+      ctx.font = '13px system-ui, sans-serif';
+      ctx.fillStyle = 'rgba(255,255,255,0.85)';
+      ctx.fillRect(4, 4, ctx.measureText(text).width + 10, 20);
+      ctx.fillStyle = '#000';
+      ctx.fillText(text, 9, 18);
+    }
     canvas.dataset.step = String(v?.step ?? '');
   };
 
