@@ -263,7 +263,11 @@ export class RunIndex extends EventEmitter {
     if (this.rootScanTimer) return;
     this.rootScanTimer = setTimeout(() => {
       this.rootScanTimer = null;
-      this.scanRoot();
+      try {
+        this.scanRoot();
+      } catch {
+        /* the next poll tries again */
+      }
     }, 50);
   }
 
@@ -321,7 +325,7 @@ export class RunIndex extends EventEmitter {
     if (r.pending) return;
     r.pending = setTimeout(() => {
       r.pending = null;
-      this.refresh(r, true);
+      this.safeRefresh(r, true);
     }, 15);
   }
 
@@ -331,7 +335,18 @@ export class RunIndex extends EventEmitter {
         this.dropWatchers(r);
         this.attachWatchers(r);
       }
-      this.refresh(r, false);
+      this.safeRefresh(r, false);
+    }
+  }
+
+  /** A refresh whose unexpected failure (a file vanishing mid-read, say) becomes a warning, never a crash. */
+  private safeRefresh(r: RunState, fromWatch: boolean): void {
+    try {
+      this.refresh(r, fromWatch);
+    } catch (e) {
+      const message = `could not read the run: ${(e as Error)?.message ?? String(e)}`;
+      r.warn(message);
+      this.emit('warning', { run: r.name, message });
     }
   }
 
@@ -380,8 +395,15 @@ export class RunIndex extends EventEmitter {
     const total = r.config.train?.steps ?? Infinity;
     if (last && (last.nonFinite || !Number.isFinite(last.loss ?? 0))) return 'nan';
     if (last && last.step >= total) return 'finished';
-    if (this.isActive(r.name) || Date.now() - r.updatedAt < this.staleMs) return 'running';
-    if (last && r.checkpoints.some((c) => c.step === last.step)) return 'interrupted';
+    if (this.isActive(r.name)) return 'running';
+    // A stopped trainer (Ctrl-C, the playground's stop) saves a checkpoint at whatever step it reached;
+    // periodic checkpoints fall on multiples of ckptEvery (and are followed by more log lines).
+    const newest = r.checkpoints[r.checkpoints.length - 1];
+    const every = Number(r.config.train?.ckptEvery ?? 0);
+    const offSchedule = newest !== undefined && !(every > 0 && newest.step % every === 0);
+    if (newest && offSchedule && newest.step >= (last?.step ?? 0)) return 'interrupted';
+    if (Date.now() - r.updatedAt < this.staleMs) return 'running';
+    if (newest && newest.step >= (last?.step ?? 0)) return 'interrupted';
     return 'failed';
   }
 
