@@ -61,7 +61,7 @@ export function view2d(model: ModelInstance, o: { step: number; total: number; l
       let trajectory: View2D['trajectory'] = null;
       const flow = flowOf(model);
       if (flow) {
-        const { frames, labels } = flowTrajectory(flow, { n: o.paths ?? 80, frames: 10 });
+        const { frames, labels } = flowTrajectory(flow, { n: o.paths ?? 48, frames: 10 });
         trajectory = { frames: frames.map((f) => round(f.detach().to('float32').cpu().toFlatArray(), 3)), labels };
       }
       return { step: o.step, total: o.total, loss: o.loss, bounds: o.bounds, samples, density, trajectory };

@@ -81,8 +81,8 @@ describe('dashboard in headless Chromium', { skip: NO_CHROMIUM }, () => {
   };
   const chartPoints = (term: string) =>
     page.evaluate((t) => {
-      const c = (window as unknown as { __genlab: { charts: { title: string; points: number; series: { label: string; x: number[] }[] }[] } }).__genlab.charts.find((x) => x.title === t);
-      return c ? { points: c.points, series: c.series.map((s) => [s.label, s.x.length] as [string, number]) } : null;
+      const c = (window as unknown as { __genlab: { charts: { title: string; points: number; drawn: { points: number; xMax: number | null }; series: { label: string; x: number[] }[] }[] } }).__genlab.charts.find((x) => x.title === t);
+      return c ? { points: c.points, drawn: c.drawn, series: c.series.map((s) => [s.label, s.x.length] as [string, number]) } : null;
     }, term);
 
   before(async () => {
@@ -125,13 +125,17 @@ describe('dashboard in headless Chromium', { skip: NO_CHROMIUM }, () => {
     await until(async () => (await fetch(new URL('/api/runs/live/metrics', d.url))).ok && (((await (await fetch(new URL('/api/runs/live/metrics', d.url))).json()) as { step: number[] }).step.length > 0), 60_000, 'the live run');
     await page.goto(`${d.url}#/run/live`);
     await page.waitForSelector('[data-term="loss"] canvas');
-    const first = (await chartPoints('loss'))!.points;
+    await page.waitForFunction(() => (window as unknown as { __genlab: { charts: { title: string; drawn: { points: number } }[] } }).__genlab.charts.find((x) => x.title === 'loss')?.drawn.points);
+    const first = (await chartPoints('loss'))!.drawn;
+    // What uPlot draws (not just what the page holds) gains points, and the x range follows them.
     await page.waitForFunction((n) => {
-      const c = (window as unknown as { __genlab: { charts: { title: string; points: number }[] } }).__genlab.charts.find((x) => x.title === 'loss');
-      return c && c.points >= n + 5;
-    }, first, { timeout: 60_000 });
-    const later = (await chartPoints('loss'))!.points;
-    assert.ok(later >= first + 5, `${first} -> ${later}`);
+      const c = (window as unknown as { __genlab: { charts: { title: string; drawn: { points: number } }[] } }).__genlab.charts.find((x) => x.title === 'loss');
+      return c && c.drawn.points >= n + 5;
+    }, first.points, { timeout: 60_000 });
+    const later = (await chartPoints('loss'))!;
+    assert.ok(later.drawn.points >= first.points + 5, `${first.points} -> ${later.drawn.points}`);
+    assert.equal(later.points, later.drawn.points);
+    assert.ok(later.drawn.xMax! > first.xMax!, `the x range grew: ${first.xMax} -> ${later.drawn.xMax}`);
     assert.equal(await page.locator('.page-head [data-status]').getAttribute('data-status'), 'running');
     await shot('run-live');
     child.kill('SIGINT'); // saves a checkpoint and exits
@@ -225,6 +229,10 @@ describe('dashboard in headless Chromium', { skip: NO_CHROMIUM }, () => {
     await page.waitForFunction(() => document.querySelector('#play-status')?.getAttribute('data-running') === 'false', null, { timeout: 120_000 });
     assert.match((await page.textContent('#play-status'))!, /play-realnvp-moons: completed/);
     assert.equal(await step(), 400);
+    await page.waitForFunction(() => {
+      const c = (window as unknown as { __genlab: { charts: { title: string; drawn: { xMax: number | null } }[] } }).__genlab.charts.find((x) => x.title.endsWith(': loss'));
+      return c && (c.drawn.xMax ?? 0) >= 400;
+    }, null, { timeout: 10_000 });
     await shot('playground');
     const cfg = JSON.parse(readFileSync(join(runs, 'play-realnvp-moons', 'config.json'), 'utf8')) as { model: string; data: { name: string } };
     assert.equal(cfg.model, 'realnvp');

@@ -67,6 +67,11 @@ export class Curve {
     return this.series.reduce((n, s) => n + s.x.length, 0);
   }
 
+  /** What uPlot shows now: points drawn and the right end of the visible x range. */
+  get drawn(): { points: number; xMax: number | null } {
+    return { points: this.u ? this.u.data[0].length : 0, xMax: this.u?.scales.x.max ?? null };
+  }
+
   setSeries(series: SeriesData[]): void {
     this.series = series;
     this.schedule();
@@ -105,7 +110,7 @@ export class Curve {
     const fix = (v: number | null) => (v === null || !Number.isFinite(v) || (log && v <= 0) ? null : v);
     const tables: uPlot.AlignedData[] = this.series.map((s) => {
       const sm = smooth(s.y, this.opts.smoothing);
-      return [s.x, s.y.map(fix), sm.map(fix)] as unknown as uPlot.AlignedData;
+      return [s.x.slice(), s.y.map(fix), sm.map(fix)] as unknown as uPlot.AlignedData;
     });
     if (tables.length === 1) return tables[0]!;
     if (tables.length === 0) return [[]];
@@ -118,8 +123,10 @@ export class Curve {
     if (!this.u && this.points === 0) return; // uPlot is built with the first points
     const data = this.data();
     if (this.u && shape === this.shape) {
+      // Keep the user's zoom: rescale only when the x scale still shows everything drawn so far.
       const xs = this.u.scales.x;
-      const zoomed = xs.min !== undefined && this.u.data[0].length > 0 && (xs.min! > (this.u.data[0][0] as number) || xs.max! < (this.u.data[0][this.u.data[0].length - 1] as number));
+      const old = this.u.data[0];
+      const zoomed = xs.min != null && xs.max != null && old.length > 1 && (xs.min > (old[0] as number) || xs.max < (old[old.length - 1] as number));
       this.u.setData(data, !zoomed);
       return;
     }

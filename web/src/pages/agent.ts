@@ -77,7 +77,7 @@ export function agentPage(root: HTMLElement, id: string | null): () => void {
         h(
           'div',
           { class: 'step-text' },
-          h('h3', {}, `Step ${s.index}`),
+          h('h3', {}, `Step ${i + 1}`),
           s.think ? h('div', {}, h('b', {}, 'Think '), h('pre', {}, s.think)) : null,
           s.reflection ? h('p', {}, h('b', {}, 'Reflection '), s.reflection) : null,
           h('p', { id: 'agent-thought' }, h('b', {}, 'Thought '), s.thought ?? '—'),
