@@ -260,7 +260,7 @@ export async function startDashboard(o: ServeOptions = {}): Promise<Dashboard> {
 
   app.post<{ Body: PlaygroundRequest }>('/api/playground', async (req, reply) => {
     try {
-      const r = playground.start(req.body);
+      const r = await playground.start(req.body);
       return r;
     } catch (e) {
       return sendError(reply, e);

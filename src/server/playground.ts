@@ -2,9 +2,15 @@
  * The 2D playground: trains one registered family on one 2D data set at a time in a worker thread,
  * into a normal run folder (`play-<model>-<data>[-N]`), and passes the worker's frames (samples,
  * density, trajectories) to the pages. Which families and data sets qualify comes from the registries.
+ * The model and training layers (and libtorch with them) load on first use: a server that only shows
+ * runs never loads them.
  */
-import { getModel, hasModel, listModels, resolveConfig } from '../models/registry.ts';
-import { dataKind, dataNames, freeRunName, resolveTrainConfig } from '../train/index.ts';
+
+/** The registries and the training helpers, loaded once when first needed. */
+async function layers() {
+  const [models, train] = await Promise.all([import('../models/index.ts'), import('../train/index.ts')]);
+  return { ...models, ...train };
+}
 import { startJob, type JobMessage, type RunningJob } from './jobs.ts';
 import type { View2D } from './views2d.ts';
 
@@ -36,7 +42,8 @@ export interface PlaygroundState {
 export class BadRequest extends Error {}
 
 /** The families that train on 2D data, and the 2D data sets. */
-export function playgroundChoices(): { models: { name: string; description: string; defaultConfig: Record<string, unknown>; trainDefaults: Record<string, unknown> }[]; data: string[] } {
+export async function playgroundChoices(): Promise<{ models: { name: string; description: string; defaultConfig: Record<string, unknown>; trainDefaults: Record<string, unknown> }[]; data: string[] }> {
+  const { listModels, resolveTrainConfig, dataNames, dataKind } = await layers();
   return {
     models: listModels()
       .filter((f) => f.dataKinds.includes('2d'))
@@ -59,12 +66,24 @@ export class Playground {
     return this.state.running ? this.state.run : null;
   }
 
-  start(req: PlaygroundRequest): { run: string } {
-    if (this.job) throw new BadRequest(`the playground is already training ${this.state.run}; stop it first`);
+  async start(req: PlaygroundRequest): Promise<{ run: string }> {
+    if (this.job || this.starting) throw new BadRequest(`the playground is already training ${this.state.run}; stop it first`);
+    this.starting = true;
+    try {
+      return await this.launch(req);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private starting = false;
+
+  private async launch(req: PlaygroundRequest): Promise<{ run: string }> {
+    const { getModel, hasModel, resolveConfig, dataKind, freeRunName, resolveTrainConfig } = await layers();
     if (typeof req?.model !== 'string' || !hasModel(req.model)) throw new BadRequest(`unknown model '${String(req?.model)}'`);
     const family = getModel(req.model);
     if (!family.dataKinds.includes('2d')) throw new BadRequest(`model '${req.model}' does not train on 2D data`);
-    if (typeof req.data !== 'string' || dataKind(req.data) !== '2d') throw new BadRequest(`'${String(req.data)}' is not a 2D data set; 2D sets: ${playgroundChoices().data.join(', ')}`);
+    if (typeof req.data !== 'string' || dataKind(req.data) !== '2d') throw new BadRequest(`'${String(req.data)}' is not a 2D data set; 2D sets: ${(await playgroundChoices()).data.join(', ')}`);
     const train: Record<string, unknown> = {};
     const num = (k: 'steps' | 'lr' | 'batch' | 'seed', lo: number, hi: number, int: boolean) => {
       const v = req[k];

@@ -41,6 +41,14 @@ function smooth(y: number[], a: number): (number | null)[] {
   return out;
 }
 
+/** Tick labels with enough digits to tell neighbours apart (uPlot's default repeats 0.05 for an lr decay). */
+function fmtTick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(2);
+  return String(Number(v.toPrecision(4)));
+}
+
 export class Curve {
   readonly el: HTMLElement;
   private plotEl: HTMLElement;
@@ -143,7 +151,7 @@ export class Curve {
         height: this.opts.height,
         series,
         scales: { x: { time: false }, y: { distr: this.opts.log ? 3 : 1 } },
-        axes: [{}, { size: 60 }],
+        axes: [{}, { size: 64, values: (_u, splits) => splits.map((v) => (v == null ? '' : fmtTick(v))) }],
         legend: { live: true },
         cursor: { drag: { x: true, y: false } },
       },
