@@ -134,6 +134,9 @@ try {
   await page.evaluate(`(() => {
     const loss = () => window.__genlab.charts.find((c) => c.title === 'loss');
     window.__seen = [];
+    window.__arrived = [];
+    const es = new EventSource('/api/events?run=${PAGE_RUN}');
+    es.addEventListener('metrics', () => window.__arrived.push(Date.now()));
     window.__last = loss().drawn.points;
     const tick = () => {
       const n = loss()?.drawn.points ?? 0;
@@ -146,7 +149,11 @@ try {
     tick();
   })()`);
   const metrics = join(root, PAGE_RUN, 'metrics.jsonl');
+  await page.waitForFunction(`document.readyState === 'complete'`);
+  await new Promise((r) => setTimeout(r, 500)); // the second stream connects
   const lat: number[] = [];
+  const arrive: number[] = [];
+  const drawMs: number[] = [];
   let step = STEPS;
   for (let i = 0; i < LATENCY_N; i++) {
     const before = (await page.evaluate(() => (window as unknown as { __seen: number[] }).__seen.length)) as number;
@@ -155,13 +162,16 @@ try {
     await page.waitForFunction((n) => (window as unknown as { __seen: number[] }).__seen.length > n, before, { polling: 5, timeout: 10_000 });
     const seen = (await page.evaluate(() => (window as unknown as { __seen: number[] }).__seen)) as number[];
     lat.push(seen[seen.length - 1]! - t0);
+    drawMs.push((await page.evaluate(() => (window as unknown as { __genlab: { charts: { drawn: { ms: number } }[] } }).__genlab.charts.reduce((a, c) => a + c.drawn.ms, 0))) as number);
+    const arrived = (await page.evaluate(() => (window as unknown as { __arrived: number[] }).__arrived)) as number[];
+    if (arrived.length) arrive.push(arrived[arrived.length - 1]! - t0);
     await new Promise((r) => setTimeout(r, 100 + Math.random() * 100));
   }
   // Every run's metrics asked for once: the most the server holds.
   for (let r = 0; r < RUNS; r++) await (await fetch(new URL(`/api/runs/run-${String(r).padStart(2, '0')}/metrics`, url))).arrayBuffer();
   mem.allRunsLoaded = rssMiB(server.pid!);
   const fr = followVsReread(join(root, 'run-00', 'metrics.jsonl'));
-  Object.assign(results, { list, runCold, runWarm, lat, mem, fr });
+  Object.assign(results, { list, runCold, runWarm, lat, arrive, drawMs, mem, fr });
 } finally {
   await browser.close();
   server.kill('SIGINT');
@@ -169,7 +179,7 @@ try {
   rmSync(base, { recursive: true, force: true });
 }
 
-const r = results as { list: number[]; runCold: number; runWarm: number[]; lat: number[]; mem: Record<string, number>; fr: { follow: number; reread: number } };
+const r = results as { list: number[]; runCold: number; runWarm: number[]; lat: number[]; arrive: number[]; drawMs: number[]; mem: Record<string, number>; fr: { follow: number; reread: number } };
 const f1 = (x: number) => x.toFixed(1);
 const f3 = (x: number) => x.toFixed(3);
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -188,6 +198,8 @@ performance.now() since navigation start when the condition first holds (checked
 | one run page ready, warm server, median of ${r.runWarm.length} | ${f1(median(r.runWarm))} ms |
 | curve update, write to metrics.jsonl -> point drawn, median of ${r.lat.length} | ${f1(median(r.lat))} ms |
 | curve update, p90 / max | ${f1(pct(r.lat, 0.9))} / ${f1(Math.max(...r.lat))} ms |
+| of which write -> event received by the page (a second event stream), median | ${f1(median(r.arrive))} ms |
+| of which redrawing the run's curves (uPlot setData, all charts), median | ${f1(median(r.drawMs))} ms |
 | server memory (VmRSS) at start | ${f1(r.mem.start!)} MiB |
 | server memory after the run list | ${f1(r.mem.afterList!)} MiB |
 | server memory after one run page | ${f1(r.mem.afterRunPage!)} MiB |

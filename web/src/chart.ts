@@ -23,12 +23,22 @@ export interface CurveOptions {
 export const charts: Curve[] = [];
 (window as unknown as { __genlab: unknown }).__genlab = { charts };
 
-function smooth(y: number[], a: number): (number | null)[] {
+/** Smoothed values of a series, extended in place as points arrive (recomputed when the factor changes). */
+interface SmoothCache {
+  a: number;
+  out: (number | null)[];
+  m: number;
+  w: number;
+}
+
+function smooth(y: number[], a: number, cache?: SmoothCache): (number | null)[] {
   if (a <= 0) return y.map((v) => (Number.isFinite(v) ? v : null));
-  const out: (number | null)[] = new Array(y.length);
-  let m = 0;
-  let w = 0;
-  for (let i = 0; i < y.length; i++) {
+  const fresh = !cache || cache.a !== a || cache.out.length > y.length;
+  const out: (number | null)[] = fresh ? new Array(y.length) : cache!.out;
+  let m = fresh ? 0 : cache!.m;
+  let w = fresh ? 0 : cache!.w;
+  const from = fresh ? 0 : cache!.out.length;
+  for (let i = from; i < y.length; i++) {
     const v = y[i]!;
     if (!Number.isFinite(v)) {
       out[i] = null;
@@ -38,6 +48,7 @@ function smooth(y: number[], a: number): (number | null)[] {
     w = a * w + (1 - a);
     out[i] = m / w;
   }
+  if (cache) Object.assign(cache, { a, out, m, w });
   return out;
 }
 
@@ -68,7 +79,17 @@ export class Curve {
     this.el = h('div', { class: 'curve', 'data-term': title }, h('div', { class: 'curve-title' }, title), this.plotEl);
     parent.append(this.el);
     charts.push(this);
+    // Curves scrolled out of view skip live redraws and catch up when they come back.
+    this.observer = new IntersectionObserver((entries) => {
+      this.visible = entries.some((e) => e.isIntersecting);
+      if (this.visible && this.dirty) this.schedule();
+    });
+    this.observer.observe(this.el);
   }
+
+  private observer: IntersectionObserver;
+  private visible = true;
+  private dirty = false;
 
   /** Raw points over all series. */
   get points(): number {
@@ -76,12 +97,18 @@ export class Curve {
   }
 
   /** What uPlot shows now: points drawn and the right end of the visible x range. */
-  get drawn(): { points: number; xMax: number | null } {
-    return { points: this.u ? this.u.data[0].length : 0, xMax: this.u?.scales.x.max ?? null };
+  get drawn(): { points: number; xMax: number | null; ms: number } {
+    return { points: this.u ? this.u.data[0].length : 0, xMax: this.u?.scales.x.max ?? null, ms: this.drawMs };
   }
+
+  /** How long the last redraw took (ms). */
+  private drawMs = 0;
+
+  private smoothCache: SmoothCache[] = [];
 
   setSeries(series: SeriesData[]): void {
     this.series = series;
+    this.smoothCache = [];
     this.schedule();
   }
 
@@ -106,18 +133,26 @@ export class Curve {
   }
 
   private schedule(): void {
+    if (this.u && !this.visible) {
+      this.dirty = true;
+      return;
+    }
+    this.dirty = false;
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
+      const t = performance.now();
       this.draw();
+      this.drawMs = performance.now() - t;
     });
   }
 
   private data(): uPlot.AlignedData {
     const log = this.opts.log;
     const fix = (v: number | null) => (v === null || !Number.isFinite(v) || (log && v <= 0) ? null : v);
-    const tables: uPlot.AlignedData[] = this.series.map((s) => {
-      const sm = smooth(s.y, this.opts.smoothing);
+    const tables: uPlot.AlignedData[] = this.series.map((s, i) => {
+      const cache = (this.smoothCache[i] ??= { a: -1, out: [], m: 0, w: 0 });
+      const sm = smooth(s.y, this.opts.smoothing, cache).slice();
       return [s.x.slice(), s.y.map(fix), sm.map(fix)] as unknown as uPlot.AlignedData;
     });
     if (tables.length === 1) return tables[0]!;
@@ -166,6 +201,7 @@ export class Curve {
 
   destroy(): void {
     cancelAnimationFrame(this.frame);
+    this.observer.disconnect();
     this.u?.destroy();
     this.u = null;
     const i = charts.indexOf(this);
