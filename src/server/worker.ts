@@ -36,8 +36,13 @@ async function train(job: Extract<Job, { kind: 'train' }>): Promise<void> {
   const frame = (step: number, total: number) => {
     if (!trainer) return;
     const t = trainer;
-    const v = t.withEvalWeights(() => view2d(t.model, { step, total, loss: lastLoss, bounds }));
-    post({ type: 'frame', view: v });
+    try {
+      const v = t.withEvalWeights(() => view2d(t.model, { step, total, loss: lastLoss, bounds }));
+      post({ type: 'frame', view: v });
+    } catch (e) {
+      // A picture that cannot be drawn must not end the training.
+      post({ type: 'log', message: `no picture at step ${step}: ${(e as Error)?.message ?? String(e)}` });
+    }
   };
   const result = await trainRun({
     model: job.model,
@@ -63,7 +68,7 @@ async function train(job: Extract<Job, { kind: 'train' }>): Promise<void> {
     },
     log: (message) => post({ type: 'log', message }),
   });
-  if (result.status !== 'completed' && trainer) frame(result.step, (trainer as Trainer).train.steps);
+  // (No frame here: trainRun has freed the model by now.)
   post({ type: 'done', result: { status: result.status, step: result.step, loss: result.loss, message: result.message, run: result.run.name } });
 }
 
