@@ -6,7 +6,7 @@
  */
 import { torch, type Tensor } from '../tensor/index.ts';
 import type { ModelInstance } from '../models/registry.ts';
-import type { Bounds } from '../io/plot.ts';
+import { evalOnGrid, type Bounds } from '../io/plot.ts';
 import { flowOf, flowTrajectory } from '../models/flows/pictures.ts';
 
 export interface View2D {
@@ -30,21 +30,6 @@ const round = (a: ArrayLike<number>, digits = 4): number[] => {
   return out;
 };
 
-/** Grid points (row-major, top row first) over bounds, as a [g*g, 2] tensor. */
-export function gridPoints(bounds: Bounds, g: number): Tensor {
-  const [x0, x1, y0, y1] = bounds;
-  const pts = new Float32Array(g * g * 2);
-  for (let r = 0; r < g; r++) {
-    const y = y1 - ((r + 0.5) / g) * (y1 - y0);
-    for (let c = 0; c < g; c++) {
-      const x = x0 + ((c + 0.5) / g) * (x1 - x0);
-      pts[(r * g + c) * 2] = x;
-      pts[(r * g + c) * 2 + 1] = y;
-    }
-  }
-  return torch.tensor(pts, { shape: [g * g, 2] });
-}
-
 /** Computes the picture of a model at a step (no grad; tensors freed). */
 export function view2d(model: ModelInstance, o: { step: number; total: number; loss: number | null; bounds: Bounds; samples?: number; grid?: number; paths?: number }): View2D {
   return torch.noGrad(() =>
@@ -55,8 +40,7 @@ export function view2d(model: ModelInstance, o: { step: number; total: number; l
       let density: View2D['density'] = null;
       if (model.logProb) {
         const g = o.grid ?? 64;
-        const lp = model.logProb(gridPoints(o.bounds, g)).detach().to('float32').cpu().toFlatArray();
-        density = { grid: g, logp: round(lp, 3) };
+        density = { grid: g, logp: round(evalOnGrid((xy) => model.logProb!(xy), o.bounds, g), 3) };
       }
       let trajectory: View2D['trajectory'] = null;
       const flow = flowOf(model);

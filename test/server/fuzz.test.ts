@@ -11,18 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDashboard, type Dashboard } from '../../src/server/index.ts';
 import { encodePng } from '../../src/io/png.ts';
-import { fakeRun, until } from './helpers.ts';
+import { fakeRun, openEvents, until } from './helpers.ts';
 
-/** mulberry32: a small seeded generator, so a failure replays. */
+/** A seeded Park–Miller generator, so a failure replays. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  let x = seed % 2147483647 || 1;
+  return () => (x = (x * 16807) % 2147483647) / 2147483647;
 }
 
 let base: string;
@@ -41,22 +35,7 @@ test('a fuzzed metrics file never stops the server; good lines among the junk ar
   const rand = rng(1234);
   const pick = <T>(a: T[]): T => a[Math.floor(rand() * a.length)]!;
   const metrics = join(base, 'runs', 'fz', 'metrics.jsonl');
-  const ctl = new AbortController();
-  const stream = await fetch(new URL('/api/events?list=1&run=fz', d.url), { signal: ctl.signal });
-  const reader = stream.body!.getReader();
-  let streamed = '';
-  const pump = (async () => {
-    const dec = new TextDecoder();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        streamed += dec.decode(value);
-      }
-    } catch {
-      /* aborted */
-    }
-  })();
+  const sse = await openEvents(new URL('/api/events?list=1&run=fz', d.url));
   const junk: (() => string | Buffer)[] = [
     () => Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 300) }, () => Math.floor(rand() * 256))),
     () => '{"step": 1, "loss": ',
@@ -104,10 +83,9 @@ test('a fuzzed metrics file never stops the server; good lines among the junk ar
   for (const s of goodSteps) assert.ok(m.step.includes(s), `good record ${s} arrived`);
   assert.ok(!m.step.some((s) => !Number.isFinite(s)));
   assert.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
-  await until(() => streamed.includes('"step":999999'), 5000, 'the streamed record');
-  assert.match(streamed, /event: warning/);
-  ctl.abort();
-  await pump;
+  await until(() => sse.text.includes('"step":999999'), 5000, 'the streamed record');
+  assert.match(sse.text, /event: warning/);
+  await sse.close();
   assert.equal((await fetch(new URL('/api/health', d.url))).status, 200);
 });
 

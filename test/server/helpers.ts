@@ -45,3 +45,39 @@ export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, wha
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Reads a server-sent event stream: its raw text so far, and each event (name, parsed data) as it comes. */
+export async function openEvents(url: URL | string, onEvent: (event: string, data: unknown) => void = () => undefined): Promise<{ text: string; close(): Promise<void> }> {
+  const ctl = new AbortController();
+  const res = await fetch(url, { signal: ctl.signal });
+  const reader = res.body!.getReader();
+  const out = { text: '', close: async () => undefined as void };
+  const pump = (async () => {
+    const dec = new TextDecoder();
+    let buf = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const chunk = dec.decode(value);
+        out.text += chunk;
+        buf += chunk;
+        let i: number;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const ev = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (ev && data !== undefined) onEvent(ev, JSON.parse(data));
+        }
+      }
+    } catch {
+      /* closed */
+    }
+  })();
+  out.close = async () => {
+    ctl.abort();
+    await pump;
+  };
+  return out;
+}

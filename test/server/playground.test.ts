@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDashboard, type Dashboard } from '../../src/server/index.ts';
-import { until } from './helpers.ts';
+import { openEvents, until } from './helpers.ts';
 
 let base: string;
 let d: Dashboard;
@@ -50,28 +50,9 @@ test('bad requests get a 400 naming what was wrong', async () => {
 });
 
 test('training streams frames; Stop leaves an interrupted run with a checkpoint', async () => {
-  const ctl = new AbortController();
-  const res = await fetch(new URL('/api/events?playground=1', d.url), { signal: ctl.signal });
-  const reader = res.body!.getReader();
-  let buf = '';
-  const pump = (async () => {
-    const dec = new TextDecoder();
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value);
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (block.startsWith('event: frame')) frames.push((JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { view: (typeof frames)[0] }).view);
-        }
-      }
-    } catch {
-      /* aborted */
-    }
-  })();
+  const sse = await openEvents(new URL('/api/events?playground=1', d.url), (event, data) => {
+    if (event === 'frame') frames.push((data as { view: (typeof frames)[0] }).view);
+  });
   const r = await start({ model: 'nice', data: 'moons', steps: 50_000, config: { layers: 2, hidden: 16 } });
   assert.equal(r.status, 200);
   const { run } = (await r.json()) as { run: string };
@@ -92,6 +73,5 @@ test('training streams frames; Stop leaves an interrupted run with a checkpoint'
   assert.equal(ckpts.length, 1);
   assert.ok(existsSync(join(base, 'runs', run, 'metrics.jsonl')));
   await until(() => d.index.summary(run)?.status === 'interrupted', 10_000, 'interrupted in the list');
-  ctl.abort();
-  await pump;
+  await sse.close();
 });

@@ -210,8 +210,19 @@ export class Curve {
   }
 }
 
-/** The log-scale checkbox and smoothing slider shared by the charts of a page. */
-export function curveControls(onChange: (o: { log: boolean; smoothing: number }) => void, initial = { log: false, smoothing: 0.6 }): HTMLElement {
+/**
+ * The log-scale checkbox and smoothing slider shared by the charts of a page: changes go to every curve in
+ * `curves` and into `opts` (which the page uses for curves it makes later).
+ */
+export function curveControls(curves: Map<string, Curve>, opts: { log: boolean; smoothing: number }): HTMLElement {
+  const initial = { ...opts };
+  const onChange = (o: { log: boolean; smoothing: number }) => {
+    Object.assign(opts, o);
+    for (const c of curves.values()) {
+      c.setLog(o.log);
+      c.setSmoothing(o.smoothing);
+    }
+  };
   const log = h('input', { type: 'checkbox', id: 'log-scale', checked: initial.log }) as HTMLInputElement;
   const sm = h('input', { type: 'range', id: 'smoothing', min: 0, max: 0.99, step: 0.01, value: initial.smoothing }) as HTMLInputElement;
   const val = h('span', { class: 'mono' }, initial.smoothing.toFixed(2));

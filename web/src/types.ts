@@ -1,24 +1,10 @@
-/** Shapes of the server's JSON (mirrors src/server; kept here so the page bundle has no server imports). */
-export interface RunSummary {
-  name: string;
-  model: string | null;
-  data: string | null;
-  step: number;
-  totalSteps: number | null;
-  loss: number | null;
-  status: 'running' | 'finished' | 'failed' | 'nan' | 'interrupted' | 'invalid';
-  updatedAt: number;
-  createdAt: string | null;
-  samples: number;
-  checkpoints: number;
-  warnings: number;
-}
-
-export interface SampleStep {
-  step: number;
-  image?: string;
-  density?: string;
-}
+/**
+ * Shapes of the server's JSON. Types only (esbuild drops them: the bundle has no server code); where JSON
+ * differs from the server's values (NaN and infinities arrive as null) the page has its own shape.
+ */
+export type { RunSummary, SampleStep } from '../../src/server/runs.ts';
+import type { RunSummary, SampleStep } from '../../src/server/runs.ts';
+import type { PlaygroundState, playgroundChoices } from '../../src/server/playground.ts';
 
 export interface RunDetail {
   summary: RunSummary;
@@ -45,3 +31,9 @@ export interface View2D {
   density: { grid: number; logp: (number | null)[] } | null;
   trajectory: { frames: (number | null)[][]; labels: string[] } | null;
 }
+
+/** The playground's state as the page receives it. */
+export type PlayState = Omit<PlaygroundState, 'view'> & { view: View2D | null };
+
+/** The families and data sets the playground offers. */
+export type PlayChoices = Awaited<ReturnType<typeof playgroundChoices>>;

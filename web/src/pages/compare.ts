@@ -11,18 +11,12 @@ export function comparePage(root: HTMLElement, chosen: string[]): () => void {
   const chartsEl = h('div', { class: 'charts', id: 'charts' });
   const legend = h('div', { class: 'legend', id: 'compare-legend' });
   const curves = new Map<string, Curve>();
-  let opts = { log: false, smoothing: 0.6 };
+  const opts = { log: false, smoothing: 0.6 };
   let closeStream = () => undefined as void;
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, 'Compare runs')),
     picker,
-    curveControls((o) => {
-      opts = o;
-      for (const c of curves.values()) {
-        c.setLog(o.log);
-        c.setSmoothing(o.smoothing);
-      }
-    }, opts),
+    curveControls(curves, opts),
     legend,
     chartsEl,
   );

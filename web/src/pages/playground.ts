@@ -7,25 +7,10 @@
 import { get, post, subscribe } from '../api.ts';
 import { Curve } from '../chart.ts';
 import { clear, fmtNum, h } from '../dom.ts';
-import type { View2D } from '../types.ts';
+import type { PlayChoices, PlayState, View2D } from '../types.ts';
 
-interface Choices {
-  models: { name: string; description: string; defaultConfig: Record<string, unknown>; trainDefaults: Record<string, unknown> }[];
-  data: string[];
-}
-
-interface State {
-  running: boolean;
-  run: string | null;
-  model: string | null;
-  data: string | null;
-  points: number[] | null;
-  bounds: number[] | null;
-  view: View2D | null;
-  log: string[];
-  result: Record<string, unknown> | null;
-  error: string | null;
-}
+type Choices = PlayChoices;
+type State = PlayState;
 
 const VIRIDIS = [
   [68, 1, 84],

@@ -22,7 +22,7 @@ export function runPage(root: HTMLElement, name: string): () => void {
   const ckptEl = h('section');
   const configEl = h('section');
   const curves = new Map<string, Curve>();
-  let opts = { log: false, smoothing: 0.6 };
+  const opts = { log: false, smoothing: 0.6 };
   let detail: RunDetail | null = null;
   let columns: MetricsColumns | null = null;
   let sampleIndex = -1;
@@ -34,13 +34,7 @@ export function runPage(root: HTMLElement, name: string): () => void {
     notice,
     warnEl,
     h('h2', {}, 'Curves'),
-    curveControls((o) => {
-      opts = o;
-      for (const c of curves.values()) {
-        c.setLog(o.log);
-        c.setSmoothing(o.smoothing);
-      }
-    }, opts),
+    curveControls(curves, opts),
     chartsEl,
     samplesEl,
     extraEl,
