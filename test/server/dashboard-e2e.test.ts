@@ -141,7 +141,7 @@ describe('dashboard in headless Chromium', { skip: NO_CHROMIUM }, () => {
     }, first.points, { timeout: 60_000 });
     const later = (await chartPoints('loss'))!;
     assert.ok(later.drawn.points >= first.points + 5, `${first.points} -> ${later.drawn.points}`);
-    assert.ok(later.drawn.points <= later.points && later.drawn.points >= later.points - 3, `drawn ${later.drawn.points} of ${later.points}`);
+    assert.ok(later.drawn.points <= later.points, `drawn ${later.drawn.points} of ${later.points}`);
     assert.ok(later.drawn.xMax! > first.xMax!, `the x range grew: ${first.xMax} -> ${later.drawn.xMax}`);
     assert.equal(await page.locator('.page-head [data-status]').getAttribute('data-status'), 'running');
     await shot('run-live');
