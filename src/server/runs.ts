@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import type { RunConfig } from '../train/run.ts';
-import { JsonlTail, lastRecord, parseMetricsLine, type MetricsRow } from './tail.ts';
+import { JsonlTail, lastRecords, parseMetricsLine, type MetricsRow } from './tail.ts';
 
 export type RunStatus = 'running' | 'finished' | 'failed' | 'nan' | 'interrupted' | 'invalid';
 
@@ -84,6 +84,8 @@ class RunState {
   config: RunConfig | null = null;
   configError?: string;
   last: MetricsRow | null = null;
+  /** The record before `last` (its `time` tells how often the run logs). */
+  prev: MetricsRow | null = null;
   updatedAt = 0;
   readonly tail: JsonlTail;
   /** Loaded on first request, then extended by the tail. */
@@ -293,7 +295,9 @@ export class RunIndex extends EventEmitter {
   private addRun(name: string, dir: string): void {
     const r = new RunState(name, dir);
     r.readConfig();
-    r.last = lastRecord(r.tail.path);
+    const [a, b] = lastRecords(r.tail.path, 2);
+    r.prev = b ? a! : null;
+    r.last = b ?? a ?? null;
     r.tail.seekEnd();
     r.scanFiles();
     r.updatedAt = r.newestMtime();
@@ -371,6 +375,7 @@ export class RunIndex extends EventEmitter {
       this.emit('warning', { run: r.name, message: w });
     }
     if (p.rows.length) {
+      r.prev = p.rows.length > 1 ? p.rows[p.rows.length - 2]! : r.last;
       r.last = p.rows[p.rows.length - 1]!;
       r.appendColumns(p.rows);
       this.emit('metrics', { run: r.name, rows: p.rows });
@@ -402,7 +407,9 @@ export class RunIndex extends EventEmitter {
     const every = Number(r.config.train?.ckptEvery ?? 0);
     const offSchedule = newest !== undefined && !(every > 0 && newest.step % every === 0);
     if (newest && offSchedule && newest.step >= (last?.step ?? 0)) return 'interrupted';
-    if (Date.now() - r.updatedAt < this.staleMs) return 'running';
+    // A run that logs every few minutes is still running between its lines: allow 3 log intervals.
+    const interval = last && r.prev && Number.isFinite(last.time) && Number.isFinite(r.prev.time) ? (last.time! - r.prev.time!) * 1000 : 0;
+    if (Date.now() - r.updatedAt < Math.max(this.staleMs, 3 * interval)) return 'running';
     if (newest && newest.step >= (last?.step ?? 0)) return 'interrupted';
     return 'failed';
   }

@@ -158,12 +158,18 @@ export class JsonlTail {
  * back), for run summaries without reading whole files.
  */
 export function lastRecord(path: string, window = 64 * 1024): MetricsRow | null {
+  return lastRecords(path, 1, window)[0] ?? null;
+}
+
+/** The last `n` well-formed records (oldest first), reading only the file's tail. */
+export function lastRecords(path: string, n: number, window = 64 * 1024): MetricsRow[] {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch {
-    return null;
+    return [];
   }
+  const out: MetricsRow[] = [];
   try {
     const size = fstatSync(fd).size;
     const from = Math.max(0, size - window);
@@ -175,9 +181,10 @@ export function lastRecord(path: string, window = 64 * 1024): MetricsRow | null 
       const t = lines[i]!.trim();
       if (!t) continue;
       const r = parseMetricsLine(t);
-      if (typeof r !== 'string') return r;
+      if (typeof r !== 'string') out.push(r);
+      if (out.length >= n) break;
     }
-    return null;
+    return out.reverse();
   } finally {
     closeSync(fd);
   }

@@ -73,3 +73,23 @@ test('runs appear, grow and disappear while watched; metrics arrive as events', 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a run that logs rarely stays running for three of its log intervals', () => {
+  const root = mkdtempSync(join(tmpdir(), 'genlab-runs-'));
+  // Last two lines 10 minutes apart (the trainer's `time` field) vs 1 minute apart; both written 25 minutes ago.
+  const slow = fakeRun(root, 'slow', { total: 1000 });
+  writeFileSync(join(slow, 'metrics.jsonl'), '{"step":10,"loss":2,"time":0}\n{"step":20,"loss":1.5,"time":600}\n{"step":30,"loss":1.4,"time":1200}\n');
+  const quick = fakeRun(root, 'quick', { total: 1000 });
+  writeFileSync(join(quick, 'metrics.jsonl'), '{"step":10,"loss":2,"time":0}\n{"step":20,"loss":1.5,"time":60}\n{"step":30,"loss":1.4,"time":120}\n');
+  const t = new Date(Date.now() - 25 * 60_000);
+  for (const d of [slow, quick]) for (const f of ['', 'metrics.jsonl', 'samples', 'checkpoints']) utimesSync(join(d, f), t, t);
+  const index = new RunIndex(root, { staleMs: 60_000 });
+  index.start();
+  try {
+    assert.equal(index.summary('slow')!.status, 'running');
+    assert.equal(index.summary('quick')!.status, 'failed');
+  } finally {
+    index.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -239,6 +239,7 @@ export function runPage(root: HTMLElement, name: string): () => void {
   };
 
   renderActions();
+  let lost = false;
   const close = subscribe(
     { runs: [name] },
     {
@@ -264,6 +265,14 @@ export function runPage(root: HTMLElement, name: string): () => void {
         clear(head);
         head.append(h('h1', {}, name), h('p', { class: 'warning' }, 'This run was removed.'));
       },
+    },
+    (open) => {
+      // After a dropped stream reconnects, lines written meanwhile were not streamed: read them again.
+      if (!open) lost = true;
+      else if (lost) {
+        lost = false;
+        void refreshDetail().then(loadMetrics);
+      }
     },
   );
   void refreshDetail().then(loadMetrics);
