@@ -21,7 +21,7 @@ test('genlab serve --host 0.0.0.0 prints a token URL, requires the token, exits 
       p.stdout.on('data', (c: Buffer) => {
         out += c.toString();
         const m = /genlab dashboard: (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
+        if (m && out.includes('Ctrl-C stops the server')) resolve(m[1]!);
       });
       p.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
     });
