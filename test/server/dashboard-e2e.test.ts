@@ -218,6 +218,25 @@ describe('dashboard in headless Chromium', { skip: NO_CHROMIUM }, () => {
     assert.equal(await page.locator('.marker').count(), 0);
   });
 
+  test('with a token, the pages work from the printed URL (fetch, events, pictures carry it)', async () => {
+    const td = await startDashboard({ runs, agentRuns: join(base, 'agent'), port: 0, token: 'e2e-token-123' });
+    try {
+      assert.ok(td.url.endsWith('?token=e2e-token-123'));
+      await page.goto(td.url);
+      await page.waitForSelector('tr[data-run="gauss-a"]');
+      await page.click('tr[data-run="gauss-a"] a');
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('img.sample')).some((i) => (i as HTMLImageElement).naturalWidth > 0), null, { timeout: 20_000 });
+      await page.waitForSelector('[data-term="loss"] canvas');
+      const origin = new URL(td.url).origin;
+      const page2 = await browser.newPage();
+      await page2.goto(`${origin}/#/run/gauss-a`); // no token: the page shows the refusal, no data
+      await page2.waitForFunction(() => /token is required/.test(document.body.innerText), null, { timeout: 10_000 });
+      await page2.close();
+    } finally {
+      await td.close();
+    }
+  });
+
   test('the playground trains a 2D flow in the server and the picture changes', async () => {
     await page.goto(`${d.url}#/play`);
     await page.waitForSelector('#play-model option[value="realnvp"]', { state: 'attached' });
