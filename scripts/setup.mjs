@@ -76,7 +76,10 @@ const require = createRequire(import.meta.url);
 const gyp = require.resolve('node-gyp/bin/node-gyp.js');
 // An existing build is updated in place (incremental, and the old addon stays loadable meanwhile);
 // --force or a first build configures from scratch.
-const configured = existsSync(join(nativeDir, 'build', 'config.gypi')) && existsSync(join(nativeDir, 'build', 'Makefile'));
+// A binding.gyp newer than the generated Makefile (new sources or defines) needs a fresh configure.
+const makefile = join(nativeDir, 'build', 'Makefile');
+const configured =
+  existsSync(join(nativeDir, 'build', 'config.gypi')) && existsSync(makefile) && statSync(makefile).mtimeMs > statSync(join(nativeDir, 'binding.gyp')).mtimeMs;
 const args = [gyp, configured && !force ? 'build' : 'rebuild', `--jobs=${process.env.GENLAB_BUILD_JOBS ?? 'max'}`];
 const nodedir = process.env.npm_config_nodedir || (existsSync('/usr/include/node/node_api.h') ? '/usr' : '');
 if (nodedir) args.push(`--nodedir=${nodedir}`);

@@ -83,6 +83,43 @@ class AffineCoupling(nn.Module):
         return x * s.exp() + t, s.flatten(1).sum(1)
 
 
+class AdditiveCoupling(nn.Module):
+    def __init__(self, mask, net):
+        super().__init__()
+        self.register_buffer('mask', mask)
+        self.register_buffer('inv', 1 - mask)
+        self.net = net
+
+    def forward(self, x):
+        return x + self.net(x * self.mask) * self.inv, torch.zeros(x.shape[0])
+
+
+class SplitPrior(nn.Module):
+    """Glow's prior of a factored-out half: [mean, log-scale] = zero-init conv3x3(kept) * exp(3 logs)."""
+
+    def __init__(self, kept, ch):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(2 * ch, kept, 3, 3)); self.bias = nn.Parameter(torch.zeros(2 * ch))
+        self.logs = nn.Parameter(torch.zeros(2 * ch))
+
+    def forward(self, out, kept):
+        h = F.conv2d(kept, self.weight, self.bias, 1, 1) * (3 * self.logs).exp().view(1, -1, 1, 1)
+        mean, logs = h.chunk(2, 1)
+        return (out - mean) * (-logs).exp(), -logs.flatten(1).sum(1)
+
+
+class TopPrior(nn.Module):
+    """Learned per-channel Gaussian of the last level (unconditional)."""
+
+    def __init__(self, ch):
+        super().__init__()
+        self.mean = nn.Parameter(torch.zeros(ch)); self.logScale = nn.Parameter(torch.zeros(ch))
+
+    def forward(self, h):
+        ls = self.logScale.view(1, -1, 1, 1)
+        return (h - self.mean.view(1, -1, 1, 1)) * (-ls).exp(), -self.logScale.sum() * h.shape[2] * h.shape[3] * torch.ones(h.shape[0])
+
+
 class ActNorm(nn.Module):
     def __init__(self, c):
         super().__init__()
@@ -130,6 +167,8 @@ class ImageFlow(nn.Module):
         self.levels = []
         c0, h0, w0 = C, H, W
         L = cfg.get('levels', 2); K = cfg['imageLayers']; hid = cfg['imageHidden']
+        learned = model == 'glow' and cfg.get('priors', 'standard') == 'learned'
+        assert not cfg.get('classConditional'), 'the reference has no class-conditional prior'
         for l in range(L):
             level = []
             c1, h1, w1 = c0 * 4, h0 // 2, w0 // 2
@@ -142,12 +181,19 @@ class ImageFlow(nn.Module):
             else:
                 level.append(Squeeze())
                 for i in range(K):
-                    level += [ActNorm(c1), InvConvLU(c1), AffineCoupling(channel_mask(c1, h1, w1, 0), ConvNet(c1, 2 * c1, hid), 'sigmoid')]
+                    coupling = (AdditiveCoupling(channel_mask(c1, h1, w1, 0), ConvNet(c1, c1, hid)) if cfg.get('coupling') == 'additive'
+                                else AffineCoupling(channel_mask(c1, h1, w1, 0), ConvNet(c1, 2 * c1, hid), 'sigmoid'))
+                    level += [ActNorm(c1), InvConvLU(c1), coupling]
             for j, b in enumerate(level):
                 self.add_module(f'level{l}_{j}', b)
             last = l == L - 1
-            self.levels.append((level, None if last else c1 // 2))
+            prior = None
+            if learned and not last:
+                prior = SplitPrior(c1 - c1 // 2, c1 // 2)
+                self.add_module(f'prior{l}', prior)
+            self.levels.append((level, None if last else c1 // 2, prior))
             c0, h0, w0 = (c1 - c1 // 2, h1, w1) if not last else (c1, h1, w1)
+        self.top = TopPrior(c0) if learned else None
 
     def log_prob(self, v):
         a = 0.05; c = (1 - 2 * a) / 256
@@ -155,13 +201,19 @@ class ImageFlow(nn.Module):
         h = p.log() - torch.log1p(-p)
         logdet = (-(p.log() + torch.log1p(-p)) + math.log(c)).flatten(1).sum(1)
         outs = []
-        for level, factored in self.levels:
+        for level, factored, prior in self.levels:
             for b in level:
                 h, ld = b(h)
                 logdet = logdet + ld
             if factored is not None:
-                outs.append(h[:, :factored].flatten(1))
-                h = h[:, factored:]
+                out, h = h[:, :factored], h[:, factored:]
+                if prior is not None:
+                    out, ld = prior(out, h)
+                    logdet = logdet + ld
+                outs.append(out.flatten(1))
+        if self.top is not None:
+            h, ld = self.top(h)
+            logdet = logdet + ld
         outs.append(h.flatten(1))
         z = torch.cat(outs, 1)
         D = z.shape[1]

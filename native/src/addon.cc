@@ -277,7 +277,7 @@ static Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   GENLAB_CATCH(info.Env())
 }
 
-static void finalizeGenerator(napi_env, void* data, void*) { delete static_cast<GeneratorBox*>(data); }
+static void finalizeGenerator(node_api_basic_env, void* data, void*) { delete static_cast<GeneratorBox*>(data); }
 
 static Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
   GENLAB_TRY
@@ -288,7 +288,8 @@ static Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
   if (dev.is_cpu()) {
     g = at::make_generator<at::CPUGeneratorImpl>();
   } else if (dev.is_cuda()) {
-    g = at::detail::getCUDAHooks().getDefaultCUDAGenerator(dev.has_index() ? dev.index() : 0).clone();
+    // Context::defaultGenerator exists in libtorch 1.13 and 2.x (the CUDA hooks' accessor was renamed in 2.5).
+    g = at::globalContext().defaultGenerator(at::Device(at::kCUDA, dev.has_index() ? dev.index() : 0)).clone();
   } else {
     throw std::invalid_argument("Generator: unsupported device " + device);
   }
@@ -419,6 +420,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo));
   initOps(env, exports);
   initAutograd(env, exports);
+  initGuards(env, exports);
+  initFunction(env, exports);
   return exports;
 }
 

@@ -42,7 +42,7 @@ static Napi::Value Backward(const Napi::CallbackInfo& info) {
     bool hasGrad = i < grads.size() && grads[i].defined();
     if (!hasGrad && tensors[i].numel() != 1) {
       throw std::invalid_argument("backward: a gradient is needed for the non-scalar output " + describeTensor(tensors[i]) +
-                                  " (pass { gradient })");
+                                  " (pass its gradient, a tensor of the same shape: y.backward(gradient), y.backward({ gradient }) or torch.autograd.backward([y], [gradient]))");
     }
   }
   bool retain = info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();

@@ -1,7 +1,11 @@
 // Shared declarations of the genlab native core: the tensor handle and the per-thread state.
 #pragma once
 
-#define NAPI_VERSION 8
+// An experimental Node-API module: its "basic" finalizers run during garbage collection itself, which
+// guard.cc needs (a synchronous loop never lets deferred finalizers run).
+#ifndef NAPI_EXPERIMENTAL
+#define NAPI_EXPERIMENTAL
+#endif
 #include <napi.h>
 
 #include <ATen/ATen.h>
@@ -77,5 +81,7 @@ void throwJs(napi_env env, const std::string& message);
 
 void initOps(Napi::Env env, Napi::Object exports);
 void initAutograd(Napi::Env env, Napi::Object exports);
+void initGuards(Napi::Env env, Napi::Object exports);
+void initFunction(Napi::Env env, Napi::Object exports);
 
 }  // namespace genlab

@@ -4,15 +4,30 @@
 // lists per 64-byte size class and reused; larger ones are plain aligned mallocs (glibc's thresholds
 // are tuned in addon.cc). Every block carries a 64-byte header naming its class, so one deleter serves
 // both kinds and libtorch's raw_allocate/raw_deallocate work.
+#include <cstring>
 #include "common.h"
 
 #include <c10/core/CPUAllocator.h>
 
 #include <cstdlib>
+#include <new>
+#include <string>
 #include <vector>
 
 namespace genlab {
 namespace {
+
+// Out of memory: a std::bad_alloc that says how many bytes were asked for.
+class OutOfMemory final : public std::bad_alloc {
+ public:
+  explicit OutOfMemory(size_t n)
+      : msg_("out of memory: the CPU allocator could not allocate " + std::to_string(n) + " bytes (" +
+             std::to_string(static_cast<double>(n) / (1024.0 * 1024.0 * 1024.0)) + " GiB)") {}
+  const char* what() const noexcept override { return msg_.c_str(); }
+
+ private:
+  std::string msg_;
+};
 
 constexpr size_t kAlign = 64;
 constexpr size_t kMaxCached = 4096;  // bytes
@@ -69,10 +84,18 @@ void deleteBlock(void* data) {
 
 class SmallBlockAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t n) const override {
+  // libtorch < 2.3 declares allocate() const; later versions drop the const and add a pure copy_data().
+  // Both spellings are defined (no `override`), so whichever the installed libtorch declares is overridden.
+  c10::DataPtr allocate(size_t n) { return allocateBlock(n); }
+  c10::DataPtr allocate(size_t n) const { return allocateBlock(n); }
+  void copy_data(void* dest, const void* src, std::size_t count) const {
+    if (count > 0) std::memcpy(dest, src, count);
+  }
+
+  c10::DataPtr allocateBlock(size_t n) const {
     void* block = nullptr;
     if (n > kMaxCached || cacheGone) {
-      if (posix_memalign(&block, kAlign, sizeof(Header) + n) != 0) throw std::bad_alloc();
+      if (posix_memalign(&block, kAlign, sizeof(Header) + n) != 0) throw OutOfMemory(n);
       static_cast<Header*>(block)->cls = 0;
       void* data = static_cast<Header*>(block) + 1;
       return {data, data, &deleteBlock, c10::Device(c10::DeviceType::CPU)};
@@ -84,7 +107,7 @@ class SmallBlockAllocator final : public c10::Allocator {
       list.pop_back();
     }
     if (!block) {
-      if (posix_memalign(&block, kAlign, sizeof(Header) + cls * kAlign) != 0) throw std::bad_alloc();
+      if (posix_memalign(&block, kAlign, sizeof(Header) + cls * kAlign) != 0) throw OutOfMemory(cls * kAlign);
       static_cast<Header*>(block)->cls = cls;
     }
     void* data = static_cast<Header*>(block) + 1;

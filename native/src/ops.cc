@@ -649,7 +649,7 @@ static napi_value Call(napi_env env, napi_callback_info cbinfo) {
     std::string msg = e.what_without_backtrace();
     throwJs(env, (op ? describeCall(env, op, argv + 1, argc - 1) + ": " : std::string()) + msg);
   } catch (const std::exception& e) {
-    throwJs(env, (op ? op->name + ": " : std::string()) + e.what());
+    throwJs(env, (op ? describeCall(env, op, argv + 1, argc - 1) + ": " : std::string()) + e.what());
   }
   return nullptr;
 }

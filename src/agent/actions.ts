@@ -97,6 +97,11 @@ export function actionPoints(a: Action): { x: number; y: number }[] {
   }
 }
 
+/** A unit step in a direction, screen axes (y grows downwards). */
+export function directionVector(d: Direction): { x: number; y: number } {
+  return d === 'up' ? { x: 0, y: -1 } : d === 'down' ? { x: 0, y: 1 } : d === 'left' ? { x: -1, y: 0 } : { x: 1, y: 0 };
+}
+
 /** One line describing an action, with positions in the given units (e.g. CSS pixels). */
 export function describeAction(a: Action, width = 1, height = 1): string {
   const p = (t: { x: number; y: number }) => `(${fmt(t.x * width)}, ${fmt(t.y * height)})`;

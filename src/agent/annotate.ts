@@ -3,7 +3,7 @@
  * drag / swipe, an arrow in the scroll direction. Used for trajectory step images.
  */
 import { Canvas, type Color } from '../io/canvas.ts';
-import type { Action } from './actions.ts';
+import { directionVector as dirVec, type Action } from './actions.ts';
 import { decodePng, encodePng, type RgbaImage } from './png.ts';
 
 const RED: Color = [235, 20, 60];
@@ -71,9 +71,6 @@ export function drawActions(img: RgbaImage, actions: readonly Action[]): void {
   img.data.set(cv.data);
 }
 
-function dirVec(d: 'up' | 'down' | 'left' | 'right'): { x: number; y: number } {
-  return d === 'up' ? { x: 0, y: -1 } : d === 'down' ? { x: 0, y: 1 } : d === 'left' ? { x: -1, y: 0 } : { x: 1, y: 0 };
-}
 
 function arrow(cv: Canvas, x0: number, y0: number, x1: number, y1: number, w: number, head: number, c: Color): void {
   cv.line(x0, y0, x1, y1, c, w);

@@ -1,10 +1,11 @@
 /**
  * genlab's UI-TARS runtime: prompts, a parser from model text to typed actions, coordinate mapping
- * (smart_resize), an OpenAI-compatible model client, a Playwright browser operator, the agent loop and
+ * (smart_resize), an OpenAI-compatible model client, a Playwright browser operator, an X11 computer operator
+ * (XTEST over the pure-JS `x11` client), the agent loop and
  * trajectory records. Pure TypeScript; independent of the tensor engine.
  */
 export type { Action, ActionType, Direction, ParsedPrediction, Target } from './actions.ts';
-export { actionPoints, describeAction, isTerminal } from './actions.ts';
+export { actionPoints, describeAction, directionVector, isTerminal } from './actions.ts';
 export {
   IMAGE_FACTOR,
   MAX_PIXELS,
@@ -43,8 +44,15 @@ export type {
   OpenAIClientOptions,
 } from './model-client.ts';
 export { OperatorClosedError, UnsupportedActionError } from './operators/operator.ts';
-export type { ExecuteResult, Operator, Screenshot } from './operators/operator.ts';
+export type { ExecuteResult, Operator, OperatorEvent, Screenshot } from './operators/operator.ts';
 export { BrowserOperator, CHROMIUM_ARGS, DEFAULT_CHROMIUM, playwrightKey } from './operators/browser.ts';
+export { ComputerOperator, boxDownscale } from './operators/computer.ts';
+export { ActionDeclinedError, ConfirmingOperator } from './operators/confirm.ts';
+export type { AskFn } from './operators/confirm.ts';
+export type { ComputerOperatorOptions } from './operators/computer.ts';
+export { X11Display, X11Error } from './operators/x11-display.ts';
+export { humanPath, minimumJerk, mulberry32 } from './operators/mouse-path.ts';
+export { charKeysym, findKeycode, keysymOf, spareKeycode } from './operators/x11-keys.ts';
 export type { BrowserOperatorOptions, LaunchOptions } from './operators/browser.ts';
 export { runAgent } from './loop.ts';
 export type { AgentOptions, AgentResult } from './loop.ts';

@@ -191,6 +191,7 @@ export async function runAgent(o: AgentOptions): Promise<AgentResult> {
           const r = await o.operator.execute(a, shot, signal);
           if (r.points) rec.executed = r.points;
           if (r.note) rec.note = r.note;
+          if (r.events && r.events.length > 0) rec.events = r.events;
         } catch (e) {
           const msg = (e as Error)?.message ?? String(e);
           rec.error = msg;

@@ -23,7 +23,7 @@ export function decodePng(png: Uint8Array): RgbaImage {
 }
 
 /** Encodes RGBA pixels as a PNG with the fewest channels that hold them exactly (gray, RGB or RGBA). */
-export function encodePng(img: RgbaImage, options: { level?: number } = {}): Buffer {
+export function encodePng(img: RgbaImage, options: { level?: number; filter?: 0 | 1 | 2 | 3 | 4 } = {}): Buffer {
   if (img.data.length !== img.width * img.height * 4) {
     throw new PngError(`RGBA data has ${img.data.length} bytes; expected ${img.width * img.height * 4}`);
   }

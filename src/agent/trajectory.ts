@@ -6,6 +6,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Action } from './actions.ts';
+import type { OperatorEvent } from './operators/operator.ts';
 import { annotatePng } from './annotate.ts';
 
 export type AgentStatus = 'running' | 'finished' | 'call_user' | 'max_steps' | 'aborted' | 'error';
@@ -25,6 +26,8 @@ export interface ActionRecord {
   /** Where the operator acted, in its units. */
   executed?: { x: number; y: number }[];
   note?: string;
+  /** New tabs, dialogs, downloads, file choosers, size changes seen while the action ran. */
+  events?: OperatorEvent[];
   error?: string;
 }
 
@@ -98,12 +101,28 @@ function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+const EVENT_LABEL: Record<OperatorEvent['kind'], string> = {
+  new_tab: 'new tab',
+  tab_closed: 'tab closed',
+  dialog: 'dialog',
+  download: 'download',
+  file_chooser: 'file chooser',
+  resize: 'size change',
+};
+
 /** A self-contained page listing the steps (no scripts, no network). */
 export function renderHtml(r: TrajectoryRecord): string {
   const steps = r.steps
     .map((s) => {
       const acts = s.actions
-        .map((a) => `<li><code>${esc(a.description)}</code>${a.note ? ` — ${esc(a.note)}` : ''}${a.error ? ` <b class="err">${esc(a.error)}</b>` : ''}</li>`)
+        .map(
+          (a) =>
+            `<li><code>${esc(a.description)}</code>${a.note ? ` — ${esc(a.note)}` : ''}${a.error ? ` <b class="err">${esc(a.error)}</b>` : ''}${
+              a.events && a.events.length > 0
+                ? `<ul class="events">${a.events.map((e) => `<li class="ev ev-${esc(e.kind)}"><b>${esc(EVENT_LABEL[e.kind] ?? e.kind)}</b> ${esc(e.message)}</li>`).join('')}</ul>`
+                : ''
+            }</li>`,
+        )
         .join('');
       return `<section id="step-${s.index}">
 <h2>Step ${s.index}</h2>
@@ -130,6 +149,9 @@ img{max-width:720px;width:100%;border:1px solid #ccc}
 pre{white-space:pre-wrap;background:#f6f6f6;padding:8px}
 .err{color:#b00020}
 .status{font-weight:bold}
+.events{margin:4px 0;padding-left:18px}
+.ev b{display:inline-block;min-width:84px;padding:0 6px;border-radius:3px;background:#eef;color:#224;font-weight:600}
+.ev-dialog b{background:#fff1d6}.ev-download b{background:#e3f6e3}.ev-new_tab b,.ev-tab_closed b{background:#e6eefc}.ev-file_chooser b{background:#f3e6fc}.ev-resize b{background:#eee}
 </style></head><body>
 <h1>${esc(r.instruction)}</h1>
 <p class="status">Status: ${esc(r.status)}${r.error ? ` — <span class="err">${esc(r.error.kind)}: ${esc(r.error.message)}</span>` : ''}</p>

@@ -72,8 +72,10 @@ export function parseArgs(argv: string[], specs: FlagSpecs): { flags: ParsedFlag
 
 function convert(name: string, spec: FlagSpec, value: string): string | number {
   if (spec.type === 'int') {
-    if (!/^-?\d+$/.test(value)) throw new UsageError(`--${name} takes an integer, got '${value}'`);
-    return Number(value);
+    if (!/^[-+]?\d+$/.test(value.trim())) throw new UsageError(`--${name} takes an integer, got '${value}'`);
+    const v = Number(value);
+    if (!Number.isSafeInteger(v)) throw new UsageError(`--${name} takes an integer of at most 2^53 - 1 in size, got '${value}'`);
+    return v;
   }
   if (spec.type === 'float') {
     const v = Number(value);

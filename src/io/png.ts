@@ -91,9 +91,10 @@ const paeth = (a: number, b: number, c: number): number => {
 
 /**
  * Encodes an 8-bit image as PNG bytes. Each row gets the filter (of the five) with the smallest sum
- * of absolute values, the usual heuristic.
+ * of absolute values, the usual heuristic; `filter` (0 none, 1 sub, 2 up, 3 average, 4 Paeth) fixes one
+ * filter for every row instead, about five times faster (screenshots: 2 = up suits their flat areas).
  */
-export function encodePng(img: RawImage, options: { level?: number } = {}): Buffer {
+export function encodePng(img: RawImage, options: { level?: number; filter?: 0 | 1 | 2 | 3 | 4 } = {}): Buffer {
   checkImage(img, 'encodePng');
   const { width, height, channels, data } = img;
   const stride = width * channels;
@@ -103,9 +104,22 @@ export function encodePng(img: RawImage, options: { level?: number } = {}): Buff
   for (let y = 0; y < height; y++) {
     const row = data.subarray(y * stride, (y + 1) * stride);
     const up = y > 0 ? data.subarray((y - 1) * stride, y * stride) : null;
-    let best = 0;
+    const o = y * (stride + 1) + 1;
+    if (options.filter !== undefined && options.filter <= 2) {
+      // Fixed none / sub / up: straight loops, no candidates.
+      const f = options.filter === 2 && !up ? 0 : options.filter;
+      raw[o - 1] = f;
+      if (f === 0) raw.set(row, o);
+      else if (f === 1) {
+        for (let i = 0; i < bpp; i++) raw[o + i] = row[i]!;
+        for (let i = bpp; i < stride; i++) raw[o + i] = (row[i]! - row[i - bpp]!) & 0xff;
+      } else for (let i = 0; i < stride; i++) raw[o + i] = (row[i]! - up![i]!) & 0xff;
+      continue;
+    }
+    let best: number = options.filter ?? 0;
     let bestSum = Infinity;
-    for (let f = 0; f < 5; f++) {
+    const filters = options.filter === undefined ? [0, 1, 2, 3, 4] : [options.filter];
+    for (const f of filters) {
       const out = cand[f]!;
       let sum = 0;
       for (let i = 0; i < stride; i++) {

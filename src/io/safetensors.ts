@@ -194,7 +194,8 @@ function tensorFromBytes(bytes: Uint8Array, st: SafetensorsDType, shape: number[
 function tensorBytes(t: Tensor): Uint8Array {
   return torch.scope(() =>
     torch.noGrad(() => {
-      const flat = t.detach().reshape([-1]);
+      // contiguous() first: an expanded (stride-0) tensor reshapes to a stride-0 view, which view(uint8) rejects.
+      const flat = t.detach().contiguous().reshape([-1]);
       const u = flat.dtype === 'uint8' ? flat : flat.view('uint8');
       return u.toTypedArray() as Uint8Array;
     }),
@@ -328,7 +329,16 @@ function readExactly(fd: number, file: string, length: number, position: number)
 }
 
 function withFile<T>(path: string, fn: (fd: number, size: number) => T): T {
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+    if (fstatSync(fd).isDirectory()) {
+      closeSync(fd);
+      throw new Error('it is a directory, not a file');
+    }
+  } catch (e) {
+    throw new SafetensorsError(path, `cannot read: ${(e as Error).message}`);
+  }
   try {
     return fn(fd, fstatSync(fd).size);
   } finally {

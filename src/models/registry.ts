@@ -22,6 +22,8 @@ export interface DataInfo {
   shape: number[];
   /** Value range of the (preprocessed) data, when known, e.g. [-1, 1] for images. */
   range?: [number, number];
+  /** Number of label classes, when the data set is labelled (e.g. 10 for MNIST). */
+  classes?: number;
 }
 
 /** A JSON-serializable family config. */
@@ -63,7 +65,8 @@ export interface ModelInstance {
   logProb?(x: Tensor): Tensor;
   /**
    * Family-specific evaluation on held-out data (e.g. ELBO terms, codebook usage); numbers are
-   * added to `genlab eval`'s table.
+   * added to `genlab eval`'s table. Its `nll` / `bpd`, when the model also has logProb, are the
+   * same quantity as testNll / bitsPerDim and are reported once (as those).
    */
   evaluate?(data: Tensor, options?: { batchSize?: number }): Record<string, number>;
   /** All trainable parameters (of every module, each once). */

@@ -1,5 +1,5 @@
 /** genlab's neural-network modules (PyTorch's torch.nn, camelCase). */
-export { Module, Sequential, ModuleList, type StateDict, type TensorModule, type LoadStateDictOptions, type LoadStateDictResult } from './module.ts';
+export { Module, Sequential, ModuleList, ParameterList, Parameter, Buffer, type ParameterConstructor, type BufferConstructor, type ParameterTensor, type BufferTensor, type StateDict, type TensorModule, type LoadStateDictOptions, type LoadStateDictResult } from './module.ts';
 export {
   Linear, Conv2d, ConvTranspose2d, Embedding, Dropout, Identity, ReLU, SiLU, GELU, Tanh, Sigmoid, LeakyReLU, Softplus, ELU,
   Flatten, MaxPool2d, AvgPool2d, activation, type ActivationName, type FactoryOptions, type Conv2dConfig, type ConvTranspose2dConfig,

@@ -4,7 +4,9 @@
  * name; names nest with dots ('blocks.0.conv.weight'), as in PyTorch, so state dicts move between
  * genlab and PyTorch.
  */
+import { inspect } from 'node:util';
 import { torch, Tensor, type DType } from '../tensor/index.ts';
+import { adoptHandle } from '../tensor/scope.ts';
 
 /** A state dict: names to tensors (a plain object in registration order, or a Map). */
 export type StateDict = Record<string, Tensor>;
@@ -22,11 +24,79 @@ export interface LoadStateDictResult {
 const FLOATING = new Set<DType>(['float32', 'float64', 'float16', 'bfloat16']);
 const isDTypeName = (s: string): s is DType => (torch.dtypes as string[]).includes(s);
 
+/** Tensors marked as parameters (by Parameter() or registerParameter). */
+const PARAMS = new WeakSet<Tensor>();
+/** Tensors marked as buffers by Buffer(), with their persistence. */
+const BUFFERS = new WeakMap<Tensor, boolean>();
+/** ModuleList / ParameterList containers made for array fields. */
+const AUTO_LISTS = new WeakSet<Module>();
+
+function checkLeaf(t: unknown, what: string): asserts t is Tensor {
+  if (!(t instanceof Tensor)) throw new TypeError(`${what}: expected a Tensor, got ${t === null ? 'null' : typeof t}`);
+  if (t.isDisposed) throw new TypeError(`${what}: the tensor was disposed`);
+  if (!t.isLeaf) throw new TypeError(`${what}: the tensor is not a leaf (detach() it first)`);
+}
+
+declare const parameterBrand: unique symbol;
+declare const bufferBrand: unique symbol;
+/** What `t instanceof nn.Parameter` narrows to: a Tensor (the brand exists only in types). */
+export type ParameterTensor = Tensor & { readonly [parameterBrand]: true };
+/** What `t instanceof nn.Buffer` narrows to: a Tensor (the brand exists only in types). */
+export type BufferTensor = Tensor & { readonly [bufferBrand]: true };
+
+/** The type of `Parameter`: callable with or without `new`, and usable with `instanceof`. */
+export interface ParameterConstructor {
+  new (data: Tensor, requiresGrad?: boolean): Tensor;
+  (data: Tensor, requiresGrad?: boolean): Tensor;
+  /** `t instanceof nn.Parameter`: true for tensors marked as parameters. */
+  [Symbol.hasInstance](x: unknown): x is ParameterTensor;
+}
+
 /**
- * The base class of layers and models. Subclasses register parameters with `registerParameter`,
- * buffers with `registerBuffer` and children with `registerModule` (each returns what it registers,
- * so `this.weight = this.registerParameter('weight', t)` both registers and assigns), and implement
- * `forward`. Forward passes make tensors in the caller's scope; the module's own tensors are kept
+ * PyTorch's nn.Parameter: marks a tensor as a parameter, so that a module field holding it
+ * (`this.scale = new nn.Parameter(torch.ones([4]))`) is registered under the field's name. The
+ * tensor itself is returned (kept, and requiring grad if floating unless requiresGrad is false);
+ * `x instanceof nn.Parameter` tells marked tensors.
+ */
+export const Parameter = function Parameter(data: Tensor, requiresGrad = true): Tensor {
+  checkLeaf(data, 'nn.Parameter');
+  data.keep();
+  if (FLOATING.has(data.dtype)) data.requiresGrad_(requiresGrad);
+  PARAMS.add(data);
+  return data;
+} as unknown as ParameterConstructor;
+Object.defineProperty(Parameter, Symbol.hasInstance, { value: (x: unknown) => x instanceof Tensor && PARAMS.has(x) });
+
+/** The type of `Buffer`: callable with or without `new`. */
+export interface BufferConstructor {
+  new (data: Tensor, options?: { persistent?: boolean }): Tensor;
+  (data: Tensor, options?: { persistent?: boolean }): Tensor;
+  /** `t instanceof nn.Buffer`: true for tensors marked by nn.Buffer. */
+  [Symbol.hasInstance](x: unknown): x is BufferTensor;
+}
+
+/**
+ * PyTorch's nn.Buffer: marks a tensor as a buffer (state that is not trained), so that a module
+ * field holding it is registered under the field's name; persistent=false leaves it out of
+ * stateDict(). Returns the tensor itself, kept.
+ */
+export const Buffer = function Buffer(data: Tensor, options: { persistent?: boolean } = {}): Tensor {
+  if (!(data instanceof Tensor) || data.isDisposed) throw new TypeError('nn.Buffer: expected a live Tensor');
+  data.keep();
+  BUFFERS.set(data, options.persistent !== false);
+  return data;
+} as unknown as BufferConstructor;
+Object.defineProperty(Buffer, Symbol.hasInstance, { value: (x: unknown) => x instanceof Tensor && BUFFERS.has(x) });
+
+/**
+ * The base class of layers and models. As in PyTorch, fields are registered by what they hold:
+ * `this.fc = new nn.Linear(4, 2)` a child, `this.scale = new nn.Parameter(t)` a parameter,
+ * `this.mean = new nn.Buffer(t)` a buffer, an array of modules (or of parameters) a ModuleList
+ * (ParameterList) named after the field ('blocks.0.weight'). Registration happens lazily, when a
+ * traversal or state method runs (parameters(), stateDict(), to(), ...), so forward passes pay
+ * nothing for it. Explicit `registerParameter` / `registerBuffer` / `registerModule` remain (each
+ * returns what it registers), and are needed for names that differ from the field's. ES `#private`
+ * fields are invisible to registration. Subclasses implement `forward`. Forward passes make tensors in the caller's scope; the module's own tensors are kept
  * until `dispose()`.
  */
 export abstract class Module {
@@ -53,16 +123,30 @@ export abstract class Module {
    * the old tensor. Returns the tensor.
    */
   registerParameter<T extends Tensor | null>(name: string, t: T): T {
+    if (t) {
+      checkLeaf(t, `${this.name}.registerParameter('${name}')`);
+      if (FLOATING.has(t.dtype) && !t.requiresGrad) t.requiresGrad_(true);
+    }
+    return this.setParameter(name, t);
+  }
+
+  protected setParameter<T extends Tensor | null>(name: string, t: T): T {
     this.checkName(name, 'parameter');
     const old = this._parameters.get(name);
     if (t) {
-      if (!t.isLeaf) throw new TypeError(`${this.name}.registerParameter('${name}'): the tensor is not a leaf (detach() it first)`);
       t.keep();
-      if (FLOATING.has(t.dtype) && !t.requiresGrad) t.requiresGrad_(true);
+      PARAMS.add(t);
     }
     this._parameters.set(name, t);
-    if (old && old !== t) old.dispose();
+    if (old && old !== t && !this.holds(old)) old.dispose();
     return t;
+  }
+
+  /** True if a field of this module still refers to t (then replacing its registration must not free it). */
+  private holds(t: Tensor): boolean {
+    const self = this as unknown as Record<string, unknown>;
+    for (const k of Object.keys(self)) if (self[k] === t) return true;
+    return false;
   }
 
   /**
@@ -76,7 +160,7 @@ export abstract class Module {
     this._buffers.set(name, t);
     if (options.persistent === false) this._nonPersistent.add(name);
     else this._nonPersistent.delete(name);
-    if (old && old !== t) old.dispose();
+    if (old && old !== t && !this.holds(old)) old.dispose();
     return t;
   }
 
@@ -102,19 +186,77 @@ export abstract class Module {
     }
   }
 
+  /**
+   * Registers what own fields hold (PyTorch's __setattr__, done lazily): modules, marked parameters
+   * and buffers, arrays of modules or of parameters. Runs at the start of every traversal.
+   * @internal
+   */
+  _syncFields(): void {
+    const self = this as unknown as Record<string, unknown>;
+    let children: Set<Module> | null = null;
+    let own: Set<Tensor> | null = null;
+    for (const key of Object.keys(self)) {
+      const v = self[key];
+      if (v === null || typeof v !== 'object' || key === '_parameters' || key === '_buffers' || key === '_modules') continue;
+      if (v instanceof Module) {
+        if (v === this || this._modules.get(key) === v) continue;
+        children ??= new Set(this._modules.values());
+        if (children.has(v) || this._parameters.has(key) || this._buffers.has(key)) continue;
+        this._modules.set(key, v);
+        children.add(v);
+      } else if (v instanceof Tensor) {
+        if (this._parameters.get(key) === v || this._buffers.get(key) === v || this._modules.has(key)) continue;
+        const isParam = PARAMS.has(v);
+        const persistent = BUFFERS.get(v);
+        if (!isParam && persistent === undefined) continue;
+        own ??= new Set([...this._parameters.values(), ...this._buffers.values()].filter((t): t is Tensor => t !== null));
+        if (own.has(v)) continue; // an alias of a tensor registered under another name
+        if (isParam && !this._buffers.has(key)) this.setParameter(key, v);
+        else if (!isParam && !this._parameters.has(key)) this.registerBuffer(key, v, { persistent: persistent! });
+        own.add(v);
+      } else if (Array.isArray(v) && v.length > 0) {
+        const cur = this._modules.get(key);
+        if (v.every((x) => x instanceof Module)) {
+          if (cur instanceof ModuleList && sameItems(cur.items, v)) continue;
+          children ??= new Set(this._modules.values());
+          if (v.every((m) => children!.has(m as Module))) continue; // already children under other names (Sequential.layers)
+          if (cur && !AUTO_LISTS.has(cur)) continue;
+          if (this._parameters.has(key) || this._buffers.has(key)) continue;
+          const list = new ModuleList(v as Module[]);
+          AUTO_LISTS.add(list);
+          this._modules.set(key, list);
+        } else if (v.every((x) => x instanceof Tensor && PARAMS.has(x))) {
+          if (cur instanceof ParameterList && sameItems(cur.items, v)) continue;
+          own ??= new Set([...this._parameters.values(), ...this._buffers.values()].filter((t): t is Tensor => t !== null));
+          if (v.every((p) => own!.has(p as Tensor))) continue; // already own parameters (ParameterList.items)
+          if (cur && !AUTO_LISTS.has(cur)) continue;
+          if (this._parameters.has(key) || this._buffers.has(key)) continue;
+          const list = new ParameterList(v as Tensor[]);
+          AUTO_LISTS.add(list);
+          this._modules.set(key, list);
+        }
+      }
+    }
+  }
+
   // ---- traversal ----
 
   /** Direct children with their names. */
   *namedChildren(): Generator<[string, Module]> {
+    this._syncFields();
     yield* this._modules.entries();
   }
   children(): Module[] {
+    this._syncFields();
     return [...this._modules.values()];
   }
-  /** This module and all descendants, with dotted names ('' for this one). */
-  *namedModules(prefix = ''): Generator<[string, Module]> {
+  /** This module and all descendants, with dotted names ('' for this one); each module once. */
+  *namedModules(prefix = '', memo: Set<Module> = new Set()): Generator<[string, Module]> {
+    if (memo.has(this)) return;
+    memo.add(this);
+    this._syncFields();
     yield [prefix, this];
-    for (const [n, m] of this._modules) yield* m.namedModules(prefix ? `${prefix}.${n}` : n);
+    for (const [n, m] of this._modules) yield* m.namedModules(prefix ? `${prefix}.${n}` : n, memo);
   }
   modules(): Module[] {
     return [...this.namedModules()].map(([, m]) => m);
@@ -159,6 +301,7 @@ export abstract class Module {
   }
   /** Calls fn on every module (children first, then this one), as PyTorch's apply. */
   apply(fn: (m: Module) => void): this {
+    this._syncFields();
     for (const m of this._modules.values()) m.apply(fn);
     fn(this);
     return this;
@@ -251,8 +394,9 @@ export abstract class Module {
 
   /**
    * Moves parameters and buffers to a device and/or casts floating ones to a dtype:
-   * `to('cuda')`, `to('float64')`, `to({ device, dtype })`. Replaced tensors are freed; fields of
-   * this module that held them are updated. Gradients are dropped on the moved parameters.
+   * `to('cuda')`, `to('float64')`, `to({ device, dtype })`. As in PyTorch, each parameter and buffer
+   * stays the same Tensor object and takes the converted data (the old data is freed), so every
+   * reference to it follows. Gradients are dropped on the moved parameters.
    */
   to(target: string | { device?: string; dtype?: DType }): this {
     let device: string | undefined;
@@ -272,24 +416,18 @@ export abstract class Module {
           const castDtype = dtype !== undefined && FLOATING.has(t.dtype) ? dtype : t.dtype;
           const dev = device ?? t.device;
           if (castDtype === t.dtype && dev === t.device) continue;
+          const grad = isParam && t.requiresGrad;
           const nt = torch.noGrad(() => t.to({ dtype: castDtype, device: dev, copy: true }));
-          nt.keep();
-          if (isParam && t.requiresGrad) nt.requiresGrad_(true);
-          map.set(n, nt);
-          m.replaceField(t, nt);
-          t.dispose();
+          // The same Tensor object takes the new data (PyTorch's param.data = ...), so every field,
+          // closure and optimizer holding it follows.
+          adoptHandle(t, nt);
+          if (grad) t.requiresGrad_(true);
         }
       };
       replace(m._parameters, true);
       replace(m._buffers, false);
     }
     return this;
-  }
-
-  /** Points own fields that held `old` to `nt` (fields assigned from registerParameter/Buffer). */
-  private replaceField(old: Tensor, nt: Tensor): void {
-    const self = this as unknown as Record<string, unknown>;
-    for (const k of Object.keys(self)) if (self[k] === old) self[k] = nt;
   }
 
   /** Frees every parameter and buffer of this module and its descendants. */
@@ -302,6 +440,7 @@ export abstract class Module {
 
   /** A PyTorch-like summary of the module tree. */
   toString(): string {
+    this._syncFields();
     const lines: string[] = [];
     const extra = this.extraRepr();
     if (this._modules.size === 0) return `${this.name}(${extra})`;
@@ -309,6 +448,10 @@ export abstract class Module {
     for (const [n, m] of this._modules) lines.push(`  (${n}): ${m.toString().split('\n').join('\n  ')}`);
     lines.push(')');
     return lines.join('\n');
+  }
+  /** console.log(module) prints the module tree, as PyTorch's print(module). */
+  [inspect.custom](): string {
+    return this.toString();
   }
   /** Extra text inside the parentheses of toString (layer sizes). */
   extraRepr(): string {
@@ -377,4 +520,36 @@ export class ModuleList<M extends Module = Module> extends Module implements Ite
   forward(): never {
     throw new Error('ModuleList has no forward: iterate over its modules');
   }
+}
+
+/** A list of parameters registered as '0', '1', ... (PyTorch's nn.ParameterList). */
+export class ParameterList extends Module implements Iterable<Tensor> {
+  readonly items: Tensor[] = [];
+  constructor(params: Iterable<Tensor> = []) {
+    super();
+    for (const p of params) this.append(p);
+  }
+  append(p: Tensor): this {
+    this.setParameter(String(this.items.length), PARAMS.has(p) ? p : Parameter(p));
+    this.items.push(p);
+    return this;
+  }
+  get length(): number {
+    return this.items.length;
+  }
+  at(i: number): Tensor {
+    const p = this.items.at(i);
+    if (!p) throw new RangeError(`ParameterList.at(${i}): ${this.items.length} parameters`);
+    return p;
+  }
+  [Symbol.iterator](): Iterator<Tensor> {
+    return this.items[Symbol.iterator]();
+  }
+  forward(): never {
+    throw new Error('ParameterList has no forward: iterate over its parameters');
+  }
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

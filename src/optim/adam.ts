@@ -1,6 +1,6 @@
 /** Adam and AdamW with PyTorch's exact update (torch.optim, multi-tensor form). */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { Optimizer, bumpSteps, type Params, type ParamGroup } from './optimizer.ts';
+import { Optimizer, bumpSteps, checkOptionKeys, type Params, type ParamGroup } from './optimizer.ts';
 
 export interface AdamOptions {
   lr: number;
@@ -33,6 +33,7 @@ export class Adam extends Optimizer<AdamOptions> {
   protected decoupled = false;
   constructor(params: Params<AdamOptions>, options: Partial<AdamOptions> = {}) {
     const o: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, ...options };
+    checkOptionKeys(options, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad', 'maximize'], new.target.name);
     check(o, new.target.name);
     super(params, o);
   }

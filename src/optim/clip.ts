@@ -7,6 +7,8 @@ import { torch, Tensor } from '../tensor/index.ts';
  * clipping, a 0-d tensor in the caller's scope. normType: any p > 0, or Infinity.
  */
 export function clipGradNorm_(params: Iterable<Tensor> | Tensor, maxNorm: number, normType = 2): Tensor {
+  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new RangeError(`clipGradNorm_: maxNorm must be a number >= 0, got ${String(maxNorm)}`);
+  if (typeof normType !== 'number' || !(normType > 0)) throw new RangeError(`clipGradNorm_: normType must be > 0 or Infinity, got ${String(normType)}`);
   const list = params instanceof Tensor ? [params] : [...params];
   return torch.scope(() =>
     torch.noGrad(() => {

@@ -168,6 +168,13 @@ export abstract class Optimizer<H extends { lr: number }> {
   }
 }
 
+/** Throws for an option key the optimizer does not have (a misspelled `lR` must not silently keep the default). */
+export function checkOptionKeys(options: object, allowed: readonly string[], what: string): void {
+  for (const k of Object.keys(options)) {
+    if (!allowed.includes(k)) throw new TypeError(`${what}: unknown option '${k}'; options: ${allowed.join(', ')}`);
+  }
+}
+
 function cloneHyper<T extends object>(h: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(h)) out[k] = Array.isArray(v) ? [...v] : v;

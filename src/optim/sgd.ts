@@ -1,6 +1,6 @@
 /** Stochastic gradient descent with momentum, Nesterov and weight decay (torch.optim.SGD). */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { Optimizer, type Params, type ParamGroup } from './optimizer.ts';
+import { Optimizer, checkOptionKeys, type Params, type ParamGroup } from './optimizer.ts';
 
 export interface SGDOptions {
   lr: number;
@@ -19,6 +19,7 @@ export interface SGDOptions {
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
     const o: SGDOptions = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, ...options };
+    checkOptionKeys(options, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize'], 'SGD');
     if (!(o.lr >= 0)) throw new RangeError(`SGD: invalid learning rate ${o.lr}`);
     if (!(o.momentum >= 0)) throw new RangeError(`SGD: invalid momentum ${o.momentum}`);
     if (!(o.weightDecay >= 0)) throw new RangeError(`SGD: invalid weightDecay ${o.weightDecay}`);

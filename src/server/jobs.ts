@@ -1,6 +1,6 @@
 /**
- * Runs a dashboard job (training, sampling, evaluation) in its own worker thread (src/server/worker.ts),
- * loaded through tsx like the rest of the package. The server's event loop stays free to serve pages and
+ * Runs a dashboard job (training, sampling, evaluation) in its own worker thread (server/worker: the
+ * compiled .js in the package, the .ts through tsx in a checkout). The server's event loop stays free to serve pages and
  * events while libtorch works.
  */
 import { Worker } from 'node:worker_threads';
@@ -23,12 +23,20 @@ export interface RunningJob {
   kill(): Promise<void>;
 }
 
-const tsxApi = import.meta.resolve('tsx/esm/api');
-const workerUrl = new URL('./worker.ts', import.meta.url).href;
+/** This module's own form: the compiled package (dist/*.js) or the TypeScript sources run through tsx. */
+const fromSources = import.meta.url.endsWith('.ts');
+const workerUrl = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url);
+
+function spawnWorker(job: Job): Worker {
+  if (!fromSources) return new Worker(workerUrl, { workerData: job });
+  // A worker thread does not inherit the parent's module hooks: it registers tsx itself.
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+  return new Worker(boot, { eval: true, workerData: job });
+}
 
 export function startJob(job: Job, onMessage: (m: JobMessage) => void = () => undefined): RunningJob {
-  const boot = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(workerUrl)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: job });
+  const worker = spawnWorker(job);
   const done = new Promise<Record<string, unknown>>((resolve, reject) => {
     let settled = false;
     worker.on('message', (m: JobMessage) => {

@@ -1,7 +1,7 @@
 /** torch.autograd: gradients of outputs with respect to inputs, higher order included. */
 import { N } from './native.ts';
 import { Tensor } from './tensor.ts';
-import { currentContext, syncGradMode } from './scope.ts';
+import { currentContext, syncGradMode, resyncGradMode } from './scope.ts';
 
 export interface GradOptions {
   /** Gradients of the outputs (needed for non-scalar outputs). */
@@ -28,6 +28,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opti
     options.createGraph ?? false,
     options.allowUnused ?? false,
   );
+  resyncGradMode(); // a custom Function's backward may have changed libtorch's grad mode
   return res.map((h) => (h === null ? null : new Tensor(h)));
 }
 
@@ -41,4 +42,5 @@ export function backward(tensors: Tensor | Tensor[], gradTensors?: (Tensor | nul
     options.createGraph ?? false,
     options.inputs ? options.inputs.map((t) => t._h) : null,
   );
+  resyncGradMode();
 }

@@ -21,6 +21,10 @@ export interface NativeCore {
   dispose(...handles: number[]): void;
   disposeArray(handles: number[]): void;
   memory(): { tensors: number; bytes: number };
+  /** A GC guard for a handle: once collected, the handle is queued for drainCollected (native/src/guard.cc). */
+  guard(h: number): object;
+  drainCollected(): number;
+  setCollectedFlag(flag: Int32Array): void;
   shape(h: number): number[];
   strides(h: number): number[];
   dim(h: number): number;
@@ -39,6 +43,9 @@ export interface NativeCore {
   setGradEnabled(on: boolean): void;
   isGradEnabled(): boolean;
   withInferenceMode<T>(fn: () => T): T;
+  setCustomFunctionDispatcher(fn: (id: number, grads: number[]) => (number | null)[]): void;
+  customFunction(id: number, name: string, inputs: number[], outputs: number[]): number[];
+  customFunctionReleased(): number[];
   buildInfo(): { torchVersion: string; cuda: boolean; parallelInfo: string; config: string };
   backward(tensors: number[], grads: (number | null)[] | null, retainGraph: boolean, createGraph: boolean, inputs: number[] | null): void;
   grad(outputs: number[], inputs: number[], gradOutputs: (number | null)[] | null, retainGraph: boolean | null, createGraph: boolean, allowUnused: boolean): (number | null)[];

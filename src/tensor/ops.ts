@@ -5,7 +5,7 @@
 import { N } from './native.ts';
 import { Tensor, setToImpl } from './tensor.ts';
 import { OP_TABLE, type OpSpec, type OverloadSpec, type TorchOps, type LinalgOps, type SpecialOps } from './ops.generated.ts';
-import { dispatch, makeCaller } from './dispatch.ts';
+import { dispatch, makeCaller, closest } from './dispatch.ts';
 
 const proto = Tensor.prototype as unknown as Record<string, unknown>;
 export const torchFns: Record<string, unknown> = {};
@@ -43,19 +43,22 @@ let schemaIndex: Map<string, string[]> | null = null;
 const dynamicSpecs = new Map<string, OpSpec>();
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
+function allSchemaNames(): void {
+  if (schemaIndex) return;
+  schemaIndex = new Map();
+  for (const s of N.allSchemas()) {
+    const full = s.slice(0, s.indexOf('('));
+    const base = full.split('.')[0]!;
+    if (!schemaIndex.has(base)) schemaIndex.set(base, []);
+    schemaIndex.get(base)!.push(full);
+  }
+}
+
 function dynamicSpec(name: string): OpSpec | undefined {
   let spec = dynamicSpecs.get(name);
   if (spec) return spec;
-  if (!schemaIndex) {
-    schemaIndex = new Map();
-    for (const s of N.allSchemas()) {
-      const full = s.slice(0, s.indexOf('('));
-      const base = full.split('.')[0]!;
-      if (!schemaIndex.has(base)) schemaIndex.set(base, []);
-      schemaIndex.get(base)!.push(full);
-    }
-  }
-  const fulls = schemaIndex.get(name.includes('::') ? name : `aten::${name}`);
+  allSchemaNames();
+  const fulls = schemaIndex!.get(name.includes('::') ? name : `aten::${name}`);
   if (!fulls) return undefined;
   const overloads: OverloadSpec[] = [];
   for (const full of fulls) {
@@ -71,18 +74,45 @@ function dynamicSpec(name: string): OpSpec | undefined {
   }
   const required = (o: OverloadSpec) => o[1].filter((a) => (a[2] & 7) === 0).length;
   overloads.sort((a, b) => required(a) - required(b));
-  spec = { ns: 'torch', name, method: null, overloads };
+  spec = { ns: 'torch', name: `ops.aten.${name}`, method: null, overloads };
   dynamicSpecs.set(name, spec);
   return spec;
 }
 
-/** torch.ops.aten.<name>(...args): calls any ATen operator, picking the overload by the arguments. */
+const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Properties that generic code probes on any object (promises, inspection, JSON): never operators. */
+const PROBES = new Set(['then', 'toJSON', 'constructor', 'valueOf', 'toString', 'inspect', 'asymmetricMatch', 'nodeType', '$$typeof']);
+
+function findSpec(prop: string): OpSpec | undefined {
+  return dynamicSpec(prop) ?? (prop !== snake(prop) ? dynamicSpec(snake(prop)) : undefined);
+}
+
+function missingOperator(prop: string): (...args: unknown[]) => never {
+  const f = (): never => {
+    allSchemaNames();
+    const near = closest(snake(prop), [...schemaIndex!.keys()].filter((k) => k.startsWith('aten::')).map((k) => k.slice(6)));
+    throw new TypeError(
+      `torch.ops.aten.${prop}: libtorch ${N.buildInfo().torchVersion} has no operator aten::${snake(prop)}${near ? ` (did you mean torch.ops.aten.${near}?)` : ''}`,
+    );
+  };
+  Object.defineProperty(f, 'name', { value: prop });
+  return f;
+}
+
+/**
+ * torch.ops.aten.<name>(...args): calls any ATen operator (snake_case as in the schema, or camelCase),
+ * picking the overload by the arguments. A name libtorch does not have is an error naming it when called.
+ */
 export const aten: Record<string, (...args: unknown[]) => unknown> = new Proxy({} as Record<string, (...args: unknown[]) => unknown>, {
   get(_target, prop) {
-    if (typeof prop !== 'string') return undefined;
-    const spec = dynamicSpec(prop);
-    if (!spec) return undefined;
+    if (typeof prop !== 'string' || PROBES.has(prop) || prop.startsWith('__')) return undefined;
+    const spec = findSpec(prop);
+    if (!spec) return missingOperator(prop);
     return (...args: unknown[]) => dispatch(spec, undefined, args);
+  },
+  has(_target, prop) {
+    return typeof prop === 'string' && findSpec(prop) !== undefined;
   },
 });
 

@@ -6,8 +6,11 @@
 import { inspect } from 'node:util';
 import { N } from './native.ts';
 import { DTYPE_CODE, dtypeFromCode, typedArrayOf, checkDType, type DType, type TypedArrayFor } from './dtype.ts';
-import { currentContext, track, markKept, release, syncGradMode, type Owned, type Scope, type Context } from './scope.ts';
+import { currentContext, track, markKept, release, syncGradMode, resyncGradMode, type Owned, type Scope, type Context } from './scope.ts';
 import type { TensorOps } from './ops.generated.ts';
+import { formatTensor } from './format.ts';
+
+export { formatTensor };
 
 export interface BackwardOptions {
   retainGraph?: boolean;
@@ -35,6 +38,8 @@ export class Tensor implements Owned {
   _kept = false;
   /** @internal */
   _freed = false;
+  /** @internal GC guard (tensors no scope owns) */
+  _guard: object | null = null;
 
   /** @internal Use torch functions to make tensors. */
   constructor(handle: number, context: Context = currentContext()) {
@@ -52,6 +57,7 @@ export class Tensor implements Owned {
   size(dim?: number): number[] | number {
     const s = N.shape(this._h);
     if (dim === undefined) return s;
+    if (!Number.isInteger(dim)) throw new TypeError(`size: dimension must be an integer, got ${typeof dim === 'string' ? JSON.stringify(dim) : String(dim)}`);
     const d = dim < 0 ? dim + s.length : dim;
     if (d < 0 || d >= s.length) throw new RangeError(`size: dimension ${dim} out of range for a ${s.length}-d tensor`);
     return s[d]!;
@@ -115,7 +121,26 @@ export class Tensor implements Owned {
     N.retainGrad(this._h);
     return this;
   }
-  backward(gradient?: Tensor | null, options: BackwardOptions = {}): void {
+  /**
+   * Gradients of this tensor with respect to the leaves. A non-scalar tensor needs the gradient of
+   * its elements: `y.backward(gradient)` or `y.backward({ gradient })` (e.g. torch.onesLike(y) for a sum).
+   */
+  backward(gradient?: Tensor | null | (BackwardOptions & { gradient?: Tensor | null }), options: BackwardOptions = {}): void {
+    if (gradient !== undefined && gradient !== null && !(gradient instanceof Tensor)) {
+      if (typeof gradient !== 'object') throw new TypeError(`Tensor.backward: the gradient must be a Tensor (or { gradient, retainGraph, createGraph, inputs }), got ${typeof gradient} ${String(gradient)}`);
+      const { gradient: g, ...rest } = gradient;
+      for (const k of Object.keys(rest)) {
+        if (!['retainGraph', 'createGraph', 'inputs'].includes(k)) throw new TypeError(`Tensor.backward: unknown option '${k}'; options: gradient, retainGraph, createGraph, inputs`);
+      }
+      return this.backward(g ?? null, { ...rest, ...options });
+    }
+    for (const k of Object.keys(options)) {
+      if (!['retainGraph', 'createGraph', 'inputs'].includes(k)) throw new TypeError(`Tensor.backward: unknown option '${k}'; options: retainGraph, createGraph, inputs`);
+    }
+    if (!gradient && N.numel(this._h) !== 1) {
+      const shape = `${this.dtype}[${this.shape.join(', ')}]`;
+      throw new RangeError(`Tensor.backward: the output ${shape} is not a scalar, so backward needs its gradient: y.backward(gradient) or y.backward({ gradient }) with a tensor of shape [${this.shape.join(', ')}] (torch.onesLike(y) gives the gradient of y.sum())`);
+    }
     syncGradMode(currentContext());
     N.backward(
       [this._h],
@@ -124,17 +149,25 @@ export class Tensor implements Owned {
       options.createGraph ?? false,
       options.inputs ? options.inputs.map((t) => t._h) : null,
     );
+    resyncGradMode();
   }
 
   // ---- data out ----
   /** The elements as a typed array (a copy; float16/bfloat16 come as Float32Array, int64 as BigInt64Array). */
   toTypedArray(): TypedArrayFor {
-    return typedArrayOf(N.toBuffer(this._h), this.dtype);
+    let buf: ArrayBuffer;
+    try {
+      buf = N.toBuffer(this._h);
+    } catch (e) {
+      const what = this._freed ? 'a disposed tensor' : `a ${this.dtype}[${this.shape.join(', ')}] tensor on ${this.device}`;
+      throw new Error(`toTypedArray of ${what}: ${(e as Error).message}`);
+    }
+    return typedArrayOf(buf, this.dtype);
   }
   /** Elements as a flat array of JS numbers (booleans for bool tensors). */
   toFlatArray(): number[] {
     const a = this.toTypedArray();
-    if (a instanceof BigInt64Array) return Array.from(a, (x) => Number(x));
+    if (a instanceof BigInt64Array) return Array.from(a, (x) => exactNumber(x, 'toFlatArray'));
     return Array.from(a as ArrayLike<number>);
   }
   /** Nested JS arrays in the tensor's shape (PyTorch's tolist()); a number for a 0-d tensor. */
@@ -158,7 +191,7 @@ export class Tensor implements Owned {
     const n = N.numel(this._h);
     if (n !== 1) throw new RangeError(`item: the tensor has ${n} elements (${this.shape.join('x') || 'scalar'}); item() needs exactly one`);
     const a = this.toTypedArray();
-    return typeof a[0] === 'bigint' ? Number(a[0]) : (a[0] as number);
+    return typeof a[0] === 'bigint' ? exactNumber(a[0], 'item') : (a[0] as number);
   }
 
   // ---- conversions ----
@@ -204,8 +237,8 @@ export class Tensor implements Owned {
     return this;
   }
 
+  /** PyTorch's printed form: values for every size (summarized past 1000 elements), aligned. */
   toString(): string {
-    if (this._freed) return 'Tensor(<disposed>)';
     return formatTensor(this);
   }
   [inspect.custom](): string {
@@ -213,46 +246,17 @@ export class Tensor implements Owned {
   }
 }
 
+/** An int64 element as a JS number, or an error when a number cannot hold it exactly (beyond 2^53). */
+function exactNumber(x: bigint, what: string): number {
+  const n = Number(x);
+  if (!Number.isSafeInteger(n)) {
+    throw new RangeError(`${what}: the int64 value ${x} is beyond 2^53 and would lose digits as a JS number; read it as a bigint with toTypedArray() (a BigInt64Array)`);
+  }
+  return n;
+}
+
 // Set by ops.ts (it needs the dispatcher, which needs this class).
 let callTo: (t: Tensor, dtype: DType | undefined, device: string | undefined, nonBlocking: boolean, copy: boolean) => Tensor;
 export function setToImpl(f: typeof callTo): void {
   callTo = f;
-}
-
-function formatNumber(x: number, dtype: DType): string {
-  if (dtype === 'bool') return x ? 'true' : 'false';
-  if (dtype.startsWith('int') || dtype === 'uint8') return String(x);
-  if (Number.isInteger(x) && Math.abs(x) < 1e6) return x.toFixed(1).replace(/\.0$/, '.');
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-4 || a >= 1e6)) return x.toExponential(4);
-  return x.toFixed(4);
-}
-
-/** PyTorch-like text: tensor([[1., 2.], [3., 4.]], dtype=float64). Large tensors are summarized. */
-export function formatTensor(t: Tensor): string {
-  const shape = t.shape;
-  const dtype = t.dtype;
-  const numel = shape.reduce((a, b) => a * b, 1);
-  const extras: string[] = [];
-  if (dtype !== 'float32' && dtype !== 'int64' && dtype !== 'bool') extras.push(`dtype=${dtype}`);
-  if (dtype === 'bool') extras.push('dtype=bool');
-  if (t.device !== 'cpu') extras.push(`device='${t.device}'`);
-  if (N.requiresGrad(t._h)) extras.push(t.isLeaf ? 'requiresGrad=true' : `gradFn=${t.gradFn}`);
-  const tail = extras.length ? `, ${extras.join(', ')}` : '';
-  if (numel > 1000) return `tensor(<${shape.join('x')} ${dtype}>${tail})`;
-  const flat = t.toFlatArray();
-  if (shape.length === 0) return `tensor(${formatNumber(flat[0]!, dtype)}${tail})`;
-  let i = 0;
-  const rec = (d: number, indent: string): string => {
-    const n = shape[d]!;
-    if (d === shape.length - 1) {
-      const items: string[] = [];
-      for (let k = 0; k < n; k++) items.push(formatNumber(flat[i++]!, dtype));
-      return `[${items.join(', ')}]`;
-    }
-    const parts: string[] = [];
-    for (let k = 0; k < n; k++) parts.push(rec(d + 1, indent + ' '));
-    return `[${parts.join(',\n' + indent + ' ')}]`;
-  };
-  return `tensor(${rec(0, '       ')}${tail})`;
 }

@@ -1,15 +1,17 @@
 /** The `torch` namespace: PyTorch's names for genlab's tensor engine. */
 import { N } from './native.ts';
 import { Tensor } from './tensor.ts';
-import { Generator } from './generator.ts';
+import { Generator, checkSeed } from './generator.ts';
 import { torchFns, linalgFns, specialFns, aten, type TorchOps, type LinalgOps, type SpecialOps } from './ops.ts';
-import { scope, noGrad, enableGrad, isGradEnabled, resyncGradMode, currentContext, syncGradMode } from './scope.ts';
+import { scope, noGrad, enableGrad, isGradEnabled, resyncGradMode, currentContext, syncGradMode, tensorsIn } from './scope.ts';
 import { grad, backward } from './autograd.ts';
+import { Function, FunctionCtx, collectReleased } from './function.ts';
 import { tensor, fromTypedArray } from './creation.ts';
 import { DTYPE_CODE, type DType } from './dtype.ts';
 
 /** Runs a synchronous fn under libtorch's inference mode (no autograd, no version counting). */
 function inferenceMode<T>(fn: () => T): T {
+  checkFunction(fn, 'torch.inferenceMode');
   return noGrad(() => {
     syncGradMode(currentContext());
     try {
@@ -22,9 +24,12 @@ function inferenceMode<T>(fn: () => T): T {
   });
 }
 
+function checkFunction(fn: unknown, what: string): void {
+  if (typeof fn !== 'function') throw new TypeError(`${what} takes a function, got ${fn === null ? 'null' : typeof fn === 'object' ? 'an object' : `${typeof fn} ${String(fn)}`}`);
+}
+
 function manualSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`torch.manualSeed: seed must be a non-negative integer, got ${seed}`);
-  N.manualSeed(seed);
+  N.manualSeed(checkSeed(seed, 'torch.manualSeed'));
 }
 
 function setNumThreads(n: number): void {
@@ -34,13 +39,7 @@ function setNumThreads(n: number): void {
 
 /** Frees every tensor in a value (tensors, arrays and plain objects of them). */
 function dispose(...values: unknown[]): void {
-  const visit = (v: unknown, depth: number): void => {
-    if (depth > 8 || v === null || typeof v !== 'object') return;
-    if (v instanceof Tensor) v.dispose();
-    else if (Array.isArray(v)) v.forEach((x) => visit(x, depth + 1));
-    else if (Object.getPrototypeOf(v) === Object.prototype) Object.values(v).forEach((x) => visit(x, depth + 1));
-  };
-  values.forEach((v) => visit(v, 0));
+  for (const t of tensorsIn(values)) (t as Tensor).dispose();
 }
 
 const extras = {
@@ -53,12 +52,15 @@ const extras = {
   enableGrad,
   inferenceMode,
   isGradEnabled,
-  autograd: { grad, backward },
+  autograd: { grad, backward, Function, FunctionCtx },
   manualSeed,
   setNumThreads,
   getNumThreads: (): number => N.getNumThreads(),
   /** Live tensors and the bytes of their distinct storages, in this JS thread. */
-  memory: (): { tensors: number; bytes: number } => N.memory(),
+  memory: (): { tensors: number; bytes: number } => {
+    collectReleased(); // saved tensors of custom-Function nodes whose graph is gone
+    return N.memory();
+  },
   dispose,
   cuda: {
     isAvailable: (): boolean => N.cudaDeviceCount() > 0,

@@ -43,7 +43,12 @@ export class StepBatches {
     if (epoch !== this.permEpoch) {
       this.perm?.dispose();
       const g = new torch.Generator({ seed: deriveSeed(this.seed, 'data', epoch) });
-      this.perm = torch.scope(() => torch.randperm(this.data.size(0), { generator: g })).keep();
+      // The permutation is drawn on the CPU (the same order on every device), then kept where the data is.
+      const device = this.data.device;
+      this.perm = torch.scope(() => {
+        const p = torch.randperm(this.data.size(0), { generator: g });
+        return device === 'cpu' ? p : p.to(device);
+      }).keep();
       this.permEpoch = epoch;
     }
     const i = step % this.stepsPerEpoch;

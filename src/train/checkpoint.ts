@@ -58,9 +58,9 @@ export function saveTrainingCheckpoint(path: string, s: CheckpointState): void {
   );
 }
 
-/** Reads a checkpoint written by saveTrainingCheckpoint. */
-export function loadTrainingCheckpoint(path: string): CheckpointContents {
-  const c = loadCheckpoint(path);
+/** Reads a checkpoint written by saveTrainingCheckpoint, its tensors on `device` (default CPU). */
+export function loadTrainingCheckpoint(path: string, device?: string): CheckpointContents {
+  const c = loadCheckpoint(path, device && device !== 'cpu' ? { device } : {});
   const model: Record<string, Record<string, Tensor>> = {};
   for (const [k, t] of Object.entries(c.model)) {
     const dot = k.indexOf('.');

@@ -29,6 +29,11 @@ export interface TrainConfig {
   minLrRatio: number;
   /** Clip the global gradient norm to this value (0 = no clipping). */
   clipGrad: number;
+  /**
+   * Divergence guard: training stops (exit status 3) when a step's loss exceeds the best loss so far
+   * by this factor of max(1, |best|), or is not finite (0 = only the non-finite check).
+   */
+  divergence: number;
   /** EMA decay of the weights (0 = no EMA). Samples and eval use the EMA weights when present. */
   ema: number;
   /** Seed of everything random: initialization, data order, per-step noise. */
@@ -63,6 +68,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   schedule: 'cosine',
   minLrRatio: 0.1,
   clipGrad: 0,
+  divergence: 100,
   ema: 0,
   seed: 0,
   logEvery: 10,
@@ -73,6 +79,10 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   trainSize: 10_000,
   device: 'cpu',
 };
+
+/** Upper bounds of steps and batch: a larger value is a typo (1e20 steps would never end). */
+export const MAX_STEPS = 1_000_000_000;
+export const MAX_BATCH = 10_000_000;
 
 /** Merges partial configs left to right over the defaults, checking names and value types. */
 export function resolveTrainConfig(...parts: (Partial<TrainConfig> | Record<string, unknown> | undefined)[]): TrainConfig {
@@ -96,22 +106,25 @@ export function resolveTrainConfig(...parts: (Partial<TrainConfig> | Record<stri
 }
 
 function validate(c: TrainConfig): void {
-  const int = (k: keyof TrainConfig, min: number) => {
+  const int = (k: keyof TrainConfig, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const v = c[k] as number;
-    if (!Number.isInteger(v) || v < min) throw new Error(`training setting '${k}' must be an integer >= ${min}, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < min) throw new Error(`training setting '${k}' must be an integer >= ${min}, got ${v}`);
+    if (v > max) throw new Error(`training setting '${k}' is ${v}; at most ${max} is allowed (${k === 'steps' ? 'a run of more steps would never end' : 'larger values are surely a typo'})`);
   };
-  int('steps', 1);
-  int('batch', 1);
+  int('steps', 1, MAX_STEPS);
+  int('batch', 1, MAX_BATCH);
   int('warmup', 0);
   int('seed', 0);
   int('logEvery', 1);
   int('sampleEvery', 0);
   int('ckptEvery', 0);
   int('keepCheckpoints', 0);
-  int('sampleCount', 1);
   int('trainSize', 1);
-  if (!(c.lr > 0)) throw new Error(`training setting 'lr' must be > 0, got ${c.lr}`);
+  int('sampleCount', 1, 1_000_000);
+  if (!/^(cpu|cuda(:\d+)?)$/.test(c.device)) throw new Error(`training setting 'device' must be cpu, cuda or cuda:N; got '${c.device}'`);
+  if (!(c.lr > 0 && c.lr < 1e6)) throw new Error(`training setting 'lr' must be > 0 and < 1e6, got ${c.lr}`);
   if (!(c.ema >= 0 && c.ema < 1)) throw new Error(`training setting 'ema' must be in [0, 1), got ${c.ema}`);
+  if (!(c.divergence >= 0)) throw new Error(`training setting 'divergence' must be >= 0, got ${c.divergence}`);
   if (!(c.clipGrad >= 0)) throw new Error(`training setting 'clipGrad' must be >= 0, got ${c.clipGrad}`);
   if (!['adam', 'adamw', 'sgd'].includes(c.optimizer)) throw new Error(`training setting 'optimizer' must be one of adam, adamw, sgd; got '${c.optimizer}'`);
   if (!['cosine', 'constant', 'linear'].includes(c.schedule)) throw new Error(`training setting 'schedule' must be one of cosine, constant, linear; got '${c.schedule}'`);

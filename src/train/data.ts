@@ -44,7 +44,7 @@ export function dataKind(name: string): DataInfo['kind'] | undefined {
 export function dataInfo(name: string): DataInfo {
   const d = getDataset(name);
   if (d.kind === '2d') return { name, kind: '2d', shape: [2] };
-  return { name, kind: 'image', shape: [...d.shape], range: [0, 1] };
+  return { name, kind: 'image', shape: [...d.shape], range: [0, 1], classes: d.numClasses };
 }
 
 /** Loads (or draws) a data set. */

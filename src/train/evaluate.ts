@@ -11,6 +11,8 @@ import { loadData } from './data.ts';
 import { deriveSeed } from './seed.ts';
 import type { OpenedRun } from './session.ts';
 import { mmdRbf, slicedWasserstein, testNll as metricNll, bitsPerDim } from '../metrics/index.ts';
+import { loadFeatureClassifier, classifierFeatures } from '../metrics/classifier.ts';
+import { frechetDistance } from '../metrics/features.ts';
 
 /** Numbers of one evaluation, by name (e.g. testNll, bitsPerDim, mmd, slicedWasserstein). */
 export interface EvalResult {
@@ -30,18 +32,66 @@ export function testNll(model: ModelInstance, x: Tensor, batchSize = 1000): numb
   return torch.noGrad(() => metricNll((b) => model.logProb!(b), x, batchSize));
 }
 
+export interface EvaluateOptions {
+  /** Held-out examples (default: 2000 for 2D, the test split for images). */
+  n?: number;
+  seed?: number;
+  /** Images: samples drawn for the Fréchet distance (default 1000; 0 skips it). */
+  fdSamples?: number;
+  /** Images: sampling temperatures for the Fréchet distance (default [1]); each gives a metric `fd@T`. */
+  temperatures?: number[];
+}
+
+/**
+ * Fréchet distance between the classifier features (src/metrics/classifier.ts) of model samples and
+ * of held-out images, one number per temperature, each from `count` samples drawn in batches.
+ */
+export function sampleFrechetDistances(model: ModelInstance, test: Tensor, options: { count: number; temperatures: number[]; seed: number; range?: [number, number] }): Record<string, number> {
+  const out: Record<string, number> = {};
+  const net = loadFeatureClassifier();
+  const [lo, hi] = options.range ?? [0, 1];
+  const to01 = (x: Tensor) => (lo === 0 && hi === 1 ? x : x.sub(lo).div(hi - lo));
+  try {
+    torch.noGrad(() =>
+      torch.scope(() => {
+        const real = classifierFeatures(net, to01(test.cpu()));
+        for (const T of options.temperatures) {
+          torch.scope(() => {
+            torch.manualSeed(deriveSeed(options.seed, 'fd', Math.round(T * 1000)));
+            const parts: Tensor[] = [];
+            for (let i = 0; i < options.count; i += 250) {
+              const b = Math.min(250, options.count - i);
+              parts.push(torch.scope(() => classifierFeatures(net, to01(model.sample(b, { temperature: T }).cpu()).clamp(0, 1))));
+            }
+            out[options.temperatures.length === 1 && T === 1 ? 'fd' : `fd@T${T}`] = frechetDistance(torch.cat(parts, 0), real);
+          });
+        }
+      }),
+    );
+  } finally {
+    net.dispose();
+  }
+  return out;
+}
+
 /** Evaluates an opened run on its data set's held-out split. */
-export async function evaluateRun(opened: OpenedRun, options: { n?: number; seed?: number } = {}): Promise<EvalResult> {
+export async function evaluateRun(opened: OpenedRun, options: EvaluateOptions = {}): Promise<EvalResult> {
   const { config, model } = opened;
   const seed = options.seed ?? config.train.seed;
   const metrics: Record<string, number> = {};
   let n = 0;
   await torch.scope(async () => {
     const data = await loadData(config.data.name, { seed, testSize: options.n ?? 2000, testOnly: true });
-    const test = options.n ? data.test.narrow(0, 0, Math.min(options.n, data.test.size(0))) : data.test;
+    // Held-out data go where the model is (a CUDA run evaluates on its GPU).
+    const device = model.parameters()[0]?.device ?? 'cpu';
+    const held = options.n ? data.test.narrow(0, 0, Math.min(options.n, data.test.size(0))) : data.test;
+    const test = device === 'cpu' ? held : held.to(device);
     n = test.size(0);
     const dims = config.data.shape.reduce((a, b) => a * b, 1);
     if (model.logProb) {
+      // Seeded: models whose logProb draws noise (dequantization of images) give the same number
+      // on every eval of the same run.
+      torch.manualSeed(deriveSeed(seed, 'eval', 2));
       const nll = testNll(model, test);
       metrics.testNll = nll;
       metrics.bitsPerDim = bitsPerDim(nll, dims);
@@ -57,7 +107,21 @@ export async function evaluateRun(opened: OpenedRun, options: { n?: number; seed
         metrics.dataNll = torch.noGrad(() => data.logDensity!(test).mean().neg().item());
       }
     }
-    if (model.evaluate) Object.assign(metrics, torch.noGrad(() => model.evaluate!(test)));
+    if (model.evaluate) {
+      const extra = torch.noGrad(() => model.evaluate!(test));
+      // A family's own nll/bpd is the quantity testNll/bitsPerDim already report: print one NLL,
+      // not two from two noise draws.
+      if (model.logProb) {
+        delete extra.nll;
+        delete extra.bpd;
+      }
+      Object.assign(metrics, extra);
+    }
+    const shape = config.data.shape;
+    const fdSamples = options.fdSamples ?? 1000;
+    if (config.data.kind === 'image' && shape.length === 3 && shape[0] === 1 && shape[1] === 28 && shape[2] === 28 && fdSamples > 0) {
+      Object.assign(metrics, sampleFrechetDistances(model, test, { count: fdSamples, temperatures: options.temperatures ?? [1], seed, range: config.data.range }));
+    }
   });
   return { run: opened.run.dir, model: config.model, data: config.data.name, step: opened.step, ema: opened.ema, n, metrics };
 }

@@ -10,8 +10,9 @@
  * ```
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { readSafetensorsHeader } from '../io/safetensors.ts';
 import type { DataInfo, ModelConfig } from '../models/registry.ts';
 import type { TrainConfig } from './config.ts';
 
@@ -47,6 +48,19 @@ export function stepName(step: number): string {
   return `step-${String(step).padStart(7, '0')}`;
 }
 
+/**
+ * Checks a run name: one folder name inside the runs folder. Empty names, '.', '..', absolute paths
+ * and names with path separators are errors (a name must not write outside --out or into it).
+ */
+export function checkRunName(name: unknown, what = 'run name'): string {
+  if (typeof name !== 'string' || name.trim() === '') throw new Error(`${what} must be a non-empty folder name, got ${JSON.stringify(name)}`);
+  if (name === '.' || name === '..' || /[\\/\0]/.test(name) || isAbsolute(name)) {
+    throw new Error(`${what} ${JSON.stringify(name)} is not a plain folder name: it must not be '.', '..', absolute or contain '/' or '\\' (runs stay inside the runs folder)`);
+  }
+  if (name.length > 200) throw new Error(`${what} is ${name.length} characters long; use at most 200`);
+  return name;
+}
+
 /** Paths and file helpers of one run folder. */
 export class RunDir {
   readonly dir: string;
@@ -55,7 +69,11 @@ export class RunDir {
   }
   /** runs/<name> under a root folder. */
   static at(root: string, name: string): RunDir {
-    return new RunDir(join(root, name));
+    checkRunName(name);
+    const dir = resolve(root, name);
+    const rel = relative(resolve(root), dir);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes(sep)) throw new Error(`run name ${JSON.stringify(name)} resolves outside the runs folder ${resolve(root)}`);
+    return new RunDir(dir);
   }
   get name(): string {
     return this.dir.split(/[\\/]/).pop() ?? this.dir;
@@ -94,8 +112,18 @@ export class RunDir {
   }
   readConfig(): RunConfig {
     if (!this.exists()) throw new Error(`${this.dir} is not a genlab run (no config.json)`);
-    const c = JSON.parse(readFileSync(this.configPath, 'utf8')) as RunConfig;
-    if (!c || typeof c.model !== 'string' || !c.data || !c.train) throw new Error(`${this.configPath}: not a genlab run config`);
+    let c: RunConfig;
+    try {
+      c = JSON.parse(readFileSync(this.configPath, 'utf8')) as RunConfig;
+    } catch (e) {
+      throw new Error(`${this.configPath}: not valid JSON (${(e as Error).message}); the run's config is damaged`);
+    }
+    const bad = (what: string): Error => new Error(`${this.configPath}: not a genlab run config (${what})`);
+    if (!c || typeof c !== 'object' || Array.isArray(c)) throw bad(`it holds ${Array.isArray(c) ? 'an array' : String(c)}`);
+    if (typeof c.model !== 'string') throw bad(`'model' is ${JSON.stringify(c.model)}, expected a model family name`);
+    if (!c.data || typeof c.data !== 'object' || typeof c.data.name !== 'string') throw bad(`'data' is ${JSON.stringify(c.data)}, expected { name, kind, shape, ... }`);
+    if (!c.train || typeof c.train !== 'object') throw bad(`'train' is ${JSON.stringify(c.train)}, expected the training settings`);
+    if (c.modelConfig !== undefined && (typeof c.modelConfig !== 'object' || c.modelConfig === null)) throw bad(`'modelConfig' is ${JSON.stringify(c.modelConfig)}`);
     return c;
   }
   appendMetrics(rec: MetricsRecord): void {
@@ -134,10 +162,36 @@ export class RunDir {
     const s = this.checkpointSteps();
     return s.length ? this.checkpointPath(s[s.length - 1]!) : null;
   }
+  /**
+   * The newest checkpoint that reads back intact (its safetensors header parses and its data is all
+   * there), or null. Damaged newer ones (a truncated file after a full disk, a torn copy) are skipped
+   * with a warning naming the file and what is wrong.
+   */
+  latestIntactCheckpoint(warn: (message: string) => void = (m) => process.stderr.write(`warning: ${m}\n`)): string | null {
+    const steps = this.checkpointSteps();
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const path = this.checkpointPath(steps[i]!);
+      const why = checkpointProblem(path);
+      if (!why) return path;
+      warn(`skipping damaged checkpoint ${path}: ${why}${i > 0 ? '; falling back to an older one' : ''}`);
+    }
+    return null;
+  }
   /** Deletes all but the newest `keep` checkpoints (keep 0 = keep all). */
   pruneCheckpoints(keep: number): void {
     if (keep <= 0) return;
     const s = this.checkpointSteps();
     for (const step of s.slice(0, Math.max(0, s.length - keep))) rmSync(this.checkpointPath(step), { force: true });
+  }
+}
+
+/** Why a checkpoint file cannot be used (truncated, not safetensors, not a genlab checkpoint), or null. */
+export function checkpointProblem(path: string): string | null {
+  try {
+    const h = readSafetensorsHeader(path);
+    if (h.metadata?.['genlab.kind'] !== 'checkpoint') return 'not a genlab checkpoint (no genlab.kind=checkpoint metadata)';
+    return null;
+  } catch (e) {
+    return (e as Error).message;
   }
 }

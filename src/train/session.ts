@@ -3,7 +3,8 @@
  * loads the data and drives a Trainer; `openRun` rebuilds a trained model from its folder for
  * sampling and evaluation. The CLI's train/sample/eval/demo commands are thin layers over these.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readSafetensorsHeader } from '../io/safetensors.ts';
 import { resolve } from 'node:path';
 import { torch, type Tensor } from '../tensor/index.ts';
 import { getModel, resolveConfig, type ModelConfig, type ModelInstance } from '../models/registry.ts';
@@ -58,33 +59,116 @@ function disposeData(d: LoadedData): void {
   for (const t of [d.train, d.test, d.trainLabels, d.testLabels]) t?.dispose();
 }
 
-/** Builds a run's model with the run's init seed (the same weights every time before training). */
-export function buildModel(config: RunConfig): ModelInstance {
+/** The data's tensors on a device (the same object on 'cpu'). */
+function onDevice(d: LoadedData, device: string): LoadedData {
+  if (device === 'cpu') return d;
+  const to = (t: Tensor | undefined) => (t ? t.to(device) : t);
+  return { ...d, train: to(d.train)!, test: to(d.test)!, trainLabels: to(d.trainLabels), testLabels: to(d.testLabels) };
+}
+
+/**
+ * Builds a run's model with the run's init seed (the same weights every time before training), on
+ * `device` (default the run's). The weights are made on the CPU and then moved, so a run starts from
+ * the same weights on every device.
+ */
+export function buildModel(config: RunConfig, device: string = config.train.device ?? 'cpu'): ModelInstance {
   const family = getModel(config.model);
   torch.manualSeed(deriveSeed(config.train.seed, 'init'));
-  return torch.scope(() => family.create(config.modelConfig, config.data));
+  const model = torch.scope(() => family.create(config.modelConfig, config.data));
+  if (device !== 'cpu') for (const m of Object.values(model.modules)) m.to(device);
+  return model;
+}
+
+/** Settings a resume may change: they steer logging, pictures and checkpoints, not the optimization. */
+// What a resume can honour: how long and how often, where, and the settings that only shape the step
+// size or the gradient from now on (how a diverged run continues with a lower learning rate).
+const RESUME_CHANGEABLE = new Set<keyof TrainConfig>(['steps', 'logEvery', 'sampleEvery', 'ckptEvery', 'keepCheckpoints', 'sampleCount', 'device', 'lr', 'clipGrad', 'warmup', 'schedule', 'minLrRatio']);
+
+/**
+ * Checks what a resume asks to change against the run's config.json. Returns the new config and one
+ * line per change; refuses (throws, naming the settings and both values) what it cannot honour: a
+ * different model config or optimization setting (lr, batch, seed, ...), or --steps at or below the
+ * step the run has reached.
+ */
+export function planResume(config: RunConfig, o: Pick<TrainRunOptions, 'train' | 'modelConfig'>, reachedStep: number, where: string): { config: RunConfig; changes: string[] } {
+  const refused: string[] = [];
+  const changes: string[] = [];
+  const train = { ...config.train } as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o.train ?? {})) {
+    if (v === undefined) continue;
+    const old = train[k];
+    if (JSON.stringify(old) === JSON.stringify(v)) continue;
+    if (!RESUME_CHANGEABLE.has(k as keyof TrainConfig)) refused.push(`${k} ${JSON.stringify(v)} (the run has ${JSON.stringify(old)})`);
+    else {
+      train[k] = v;
+      changes.push(`${k} ${JSON.stringify(old)} -> ${JSON.stringify(v)}`);
+    }
+  }
+  for (const [k, v] of Object.entries(o.modelConfig ?? {})) {
+    const old = (config.modelConfig as Record<string, unknown>)[k];
+    if (String(old) !== String(v) && JSON.stringify(old) !== JSON.stringify(v)) refused.push(`model config ${k}=${JSON.stringify(v)} (the run has ${JSON.stringify(old)})`);
+  }
+  if (refused.length) {
+    throw new Error(
+      `cannot resume ${where} with ${refused.join(', ')}: a resumed run keeps the settings it was trained with ` +
+        `(only ${[...RESUME_CHANGEABLE].join(', ')} may change). Start a new run (another --name) to train with different settings.`,
+    );
+  }
+  const steps = train.steps as number;
+  if (steps <= reachedStep) {
+    throw new Error(
+      steps === reachedStep && o.train?.steps === undefined
+        ? `${where} is already trained to step ${reachedStep} of ${steps}; pass --steps above ${reachedStep} to train it further`
+        : `cannot resume ${where} with steps ${steps}: its newest checkpoint is at step ${reachedStep}; --steps must be above ${reachedStep}`,
+    );
+  }
+  if (o.train?.steps !== undefined && o.train.steps !== config.train.steps && config.train.schedule !== 'constant') {
+    changes.push(`(the ${config.train.schedule} learning-rate schedule now spans ${steps} steps, so the lr from step ${reachedStep} on differs from the original plan)`);
+  }
+  return { config: { ...config, train: resolveTrainConfig(train) }, changes };
+}
+
+/** Checks a device name and that this libtorch can use it (a CUDA device needs a CUDA build and a GPU). */
+export function checkTrainDevice(device: string): string {
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new Error(`device ${JSON.stringify(device)} is not a device: use 'cpu', 'cuda' or 'cuda:N'`);
+  if (device.startsWith('cuda')) {
+    const n = torch.cuda.deviceCount();
+    if (n === 0) {
+      throw new Error(`device ${JSON.stringify(device)} is not available: this libtorch (${torch.buildInfo().torchVersion}) was built without CUDA or sees no GPU (torch.cuda.isAvailable() is false); train with --device cpu`);
+    }
+    const index = device === 'cuda' ? 0 : Number(device.slice(5));
+    if (index >= n) throw new Error(`device ${JSON.stringify(device)} does not exist: ${n} CUDA device(s) visible`);
+  }
+  return device;
 }
 
 /** Trains a model on a data set in a run folder; resumes when asked. */
 export async function trainRun(o: TrainRunOptions): Promise<TrainResult & { run: RunDir; config: RunConfig }> {
   const root = o.out ?? 'runs';
+  const log = o.log ?? (() => {});
   let run: RunDir;
   let config: RunConfig;
   if (o.resume) {
-    if (!o.name) throw new Error('--resume needs --name <run> (the run folder to continue)');
+    if (o.name === undefined) throw new Error('--resume needs --name <run> (the run folder to continue)');
     run = RunDir.at(root, o.name);
     if (!run.exists()) throw new Error(`cannot resume: ${run.dir} has no config.json`);
     config = run.readConfig();
     if (o.model && o.model !== config.model) throw new Error(`cannot resume: ${run.dir} trains '${config.model}', not '${o.model}'`);
     if (o.data && o.data !== config.data.name) throw new Error(`cannot resume: ${run.dir} uses data '${config.data.name}', not '${o.data}'`);
-    if (o.train?.steps !== undefined && o.train.steps !== config.train.steps) {
-      config.train = resolveTrainConfig(config.train, { steps: o.train.steps });
+    const latest = run.latestIntactCheckpoint((m) => log(`warning: ${m}`));
+    const reached = latest ? loadCheckpointStep(latest) : 0;
+    const plan = planResume(config, o, reached, run.dir);
+    checkTrainDevice(plan.config.train.device);
+    if (plan.changes.length) {
+      for (const c of plan.changes) log(`resume: ${c}`);
+      config = plan.config;
       run.writeConfig(config);
     }
   } else {
     const family = getModel(o.model);
     const modelConfig: ModelConfig = resolveConfig(family, o.modelConfig);
     const train = resolveTrainConfig(family.trainDefaults, o.train);
+    checkTrainDevice(train.device);
     const name = o.name ?? freeRunName(root, `${o.model}-${o.data}`);
     run = RunDir.at(root, name);
     if (run.exists()) throw new Error(`run ${run.dir} already exists; pass --resume to continue it or another --name`);
@@ -98,8 +182,9 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainResult & { run:
   }
   run.create();
 
-  const data = keepData(await torch.scope(() => loadData(config.data.name, { seed: config.train.seed, trainSize: config.train.trainSize })));
-  const model = buildModel(config);
+  const device = config.train.device;
+  const data = keepData(await torch.scope(async () => onDevice(await loadData(config.data.name, { seed: config.train.seed, trainSize: config.train.trainSize }), device)));
+  const model = buildModel(config, device);
   const trainer = new Trainer({
     run,
     config,
@@ -124,6 +209,30 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainResult & { run:
   }
 }
 
+/** The step recorded in a checkpoint's metadata (reads only the header). */
+function loadCheckpointStep(path: string): number {
+  const step = Number(readSafetensorsHeader(path).metadata?.step);
+  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`${path}: bad step ${JSON.stringify(readSafetensorsHeader(path).metadata?.step)} in the checkpoint metadata`);
+  return step;
+}
+
+/**
+ * A --checkpoint argument: a file name or step inside the run's checkpoints folder
+ * ('step-0000050.safetensors', '50'), or a path to an existing file.
+ */
+function checkpointArg(run: RunDir, arg: string): string {
+  if (/^\d+$/.test(arg)) {
+    const p = run.checkpointPath(Number(arg));
+    if (!existsSync(p)) throw new Error(`run ${run.dir} has no checkpoint for step ${arg} (steps: ${run.checkpointSteps().join(', ') || 'none'})`);
+    return p;
+  }
+  const inRun = resolve(run.checkpointsDir, arg);
+  const p = !arg.includes('/') && !arg.includes('\\') && existsSync(inRun) ? inRun : resolve(arg);
+  if (!existsSync(p)) throw new Error(`checkpoint ${JSON.stringify(arg)} not found (looked at ${p}${p !== inRun ? ` and ${inRun}` : ''})`);
+  if (!statSync(p).isFile()) throw new Error(`checkpoint ${p} is not a file`);
+  return p;
+}
+
 /** A trained model rebuilt from its run folder. */
 export interface OpenedRun {
   run: RunDir;
@@ -141,20 +250,25 @@ export interface OpenedRun {
  * Opens a run (a folder path, or a name under `root`) and loads its newest checkpoint (or `checkpoint`),
  * with the EMA weights when the checkpoint has them (unless `ema: false`).
  */
-export function openRun(pathOrName: string, options: { root?: string; checkpoint?: string; ema?: boolean } = {}): OpenedRun {
+export function openRun(pathOrName: string, options: { root?: string; checkpoint?: string; ema?: boolean; device?: string; warn?: (message: string) => void } = {}): OpenedRun {
+  if (typeof pathOrName !== 'string' || pathOrName.trim() === '') throw new Error(`give a run folder or name, got ${JSON.stringify(pathOrName)}`);
   const candidates = [pathOrName, resolve(options.root ?? 'runs', pathOrName)];
   const dir = candidates.find((c) => existsSync(resolve(c, 'config.json')));
   if (!dir) throw new Error(`no run at ${candidates.map((c) => resolve(c)).join(' or ')} (a run folder has config.json)`);
   const run = new RunDir(dir);
   const config = run.readConfig();
-  const checkpoint = options.checkpoint ?? run.latestCheckpoint();
-  if (!checkpoint) throw new Error(`run ${run.dir} has no checkpoint yet`);
-  const model = buildModel(config);
+  const checkpoint = options.checkpoint !== undefined ? checkpointArg(run, options.checkpoint) : run.latestIntactCheckpoint(options.warn);
+  if (!checkpoint) {
+    throw new Error(run.checkpointSteps().length ? `run ${run.dir} has no intact checkpoint (every file in ${run.checkpointsDir} is damaged)` : `run ${run.dir} has no checkpoint yet`);
+  }
+  // Sampling and evaluation run where the run trained when that device is here, else on the CPU.
+  const device = options.device ?? (config.train.device?.startsWith('cuda') && torch.cuda.isAvailable() ? config.train.device : 'cpu');
+  const model = buildModel(config, checkTrainDevice(device));
   let ema = false;
   let step = 0;
   try {
     torch.scope(() => {
-      const c = loadTrainingCheckpoint(checkpoint);
+      const c = loadTrainingCheckpoint(checkpoint, device);
       step = c.step;
       loadModules(model.modules, c.model);
       if (c.ema && options.ema !== false) {

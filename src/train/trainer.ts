@@ -13,7 +13,8 @@
 import { setImmediate as tick } from 'node:timers/promises';
 import { torch, type Tensor } from '../tensor/index.ts';
 import type { DataInfo, LossTerms, ModelInstance } from '../models/registry.ts';
-import { learningRate, type TrainConfig } from './config.ts';
+import { dirname } from 'node:path';
+import { learningRate, DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
 import { StepBatches } from './batches.ts';
 import { deriveSeed } from './seed.ts';
 import { RunDir, type MetricsRecord, type RunConfig } from './run.ts';
@@ -117,7 +118,7 @@ export class Trainer {
   /** Restores weights, optimizer, EMA and step from a checkpoint file. */
   restore(path: string): void {
     torch.scope(() => {
-      const c = loadTrainingCheckpoint(path);
+      const c = loadTrainingCheckpoint(path, this.train.device);
       if (c.seed !== this.train.seed) {
         throw new Error(`${path} was written with seed ${c.seed}, this run has seed ${this.train.seed}; resume with the run's own config`);
       }
@@ -209,13 +210,16 @@ export class Trainer {
     const c = this.train;
     const pictures: string[] = [];
     if (options.resume) {
-      const latest = this.run.latestCheckpoint();
+      const latest = this.run.latestIntactCheckpoint((m) => this.log(`warning: ${m}`));
       if (latest) {
         this.restore(latest);
         this.run.truncateMetrics(this.step);
         this.log(`resumed ${this.run.name} from ${latest} (step ${this.step}/${c.steps})`);
       } else {
-        this.log(`no checkpoint in ${this.run.checkpointsDir}: starting ${this.run.name} from step 0`);
+        // Nothing to continue from: start over, and drop the metrics of the lost steps so that
+        // metrics.jsonl does not repeat them.
+        this.run.truncateMetrics(0);
+        this.log(`no intact checkpoint in ${this.run.checkpointsDir}: starting ${this.run.name} from step 0 (metrics.jsonl restarted)`);
       }
     }
     const t0 = performance.now();
@@ -225,6 +229,7 @@ export class Trainer {
     let sums: Record<string, number> = {};
     let count = 0;
     let lastSaved = this.run.checkpointSteps().includes(this.step) ? this.step : -1;
+    let best = Infinity;
     const save = (): string => {
       const p = this.saveCheckpoint();
       lastSaved = this.step;
@@ -239,16 +244,20 @@ export class Trainer {
         return { status: 'aborted', step: this.step, checkpoint: p, loss: lastLoss, message, pictures };
       }
       const values = this.trainStep(this.step);
-      if (!Number.isFinite(values.loss!) || !Number.isFinite(values.gradNorm ?? 0)) {
-        const what = !Number.isFinite(values.loss!) ? `loss became ${values.loss}` : `gradient norm became ${values.gradNorm}`;
+      const diverged = this.divergence(values, best);
+      if (diverged) {
         const last = this.run.latestCheckpoint();
-        const message = `${what} at step ${this.step + 1}; stopped without updating the weights. ${
-          last ? `Last good checkpoint: ${last}` : 'No checkpoint was written before it'
-        } (lower --lr or set --config clipGrad=1 and resume).`;
+        const lr = Number((c.lr / 10).toPrecision(2));
+        const resumeCmd = `genlab train --resume --name ${shellQuote(this.run.name)} --out ${shellQuote(dirname(this.run.dir))} --lr ${lr}`;
+        const message = `${diverged} at step ${this.step + 1}; training stopped. ${
+          last ? `Last good checkpoint: ${last}.` : 'No checkpoint was written before it.'
+        } The learning rate (${c.lr}) is too high for this model and data: continue with a 10x lower one,\n  ${resumeCmd}\n` +
+          `(--resume restarts from ${last ? 'that checkpoint' : 'step 0'}; --lr, --clip-grad and --config training settings given with it replace the run's).`;
         this.log(message);
         this.run.appendMetrics({ step: this.step + 1, loss: values.loss!, lr: this.optimizer.lr, itPerSec: 0, time: (performance.now() - t0) / 1000, nonFinite: 1 });
         return { status: 'nan', step: this.step, checkpoint: last, loss: values.loss!, message, pictures };
       }
+      if (values.loss! < best) best = values.loss!;
       this.step += 1;
       for (const [k, v] of Object.entries(values)) sums[k] = (sums[k] ?? 0) + v;
       count += 1;
@@ -288,6 +297,21 @@ export class Trainer {
     return { status: 'completed', step: this.step, checkpoint: ckpt, loss: lastLoss, message, pictures };
   }
 
+  /**
+   * Why a step's values mean divergence, or null: a non-finite loss or gradient norm, or a loss
+   * over the best so far by the `divergence` factor of max(1, |best|).
+   */
+  private divergence(values: Record<string, number>, best: number): string | null {
+    const loss = values.loss!;
+    if (!Number.isFinite(loss)) return `loss became ${loss}`;
+    if (!Number.isFinite(values.gradNorm ?? 0)) return `gradient norm became ${values.gradNorm}`;
+    const factor = this.train.divergence ?? DEFAULT_TRAIN_CONFIG.divergence;
+    if (factor > 0 && Number.isFinite(best) && loss > best + factor * Math.max(1, Math.abs(best))) {
+      return `loss diverged: ${loss.toPrecision(4)} after a best of ${best.toPrecision(4)} (over the divergence limit, ${factor}x)`;
+    }
+    return null;
+  }
+
   /** Frees the optimizer state, EMA and batch cache (not the model or the data). */
   dispose(): void {
     this.optimizer.dispose();
@@ -297,3 +321,8 @@ export class Trainer {
 }
 
 export type { DataInfo };
+
+/** A word for a shell command line (quoted when it has anything but safe characters). */
+function shellQuote(s: string): string {
+  return /^[\w./:@%+=,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

@@ -4,24 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
-import { pngSize, smartResize, type TrajectoryRecord } from '../../src/agent/index.ts';
-import { CHROMIUM, NO_CHROMIUM, deadPort, lastImage, startModelServer } from './helpers.ts';
+import { pngSize, type TrajectoryRecord } from '../../src/agent/index.ts';
+import { pySmartResize } from './smart-resize-table.ts';
+import { CHROMIUM, NO_CHROMIUM, capture, deadPort, lastImage, startModelServer } from './helpers.ts';
 import { startSite } from './site.ts';
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  let out = '';
-  let err = '';
-  console.log = (...a: unknown[]) => void (out += a.join(' ') + '\n');
-  console.error = (...a: unknown[]) => void (err += a.join(' ') + '\n');
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
 
 test('cli: genlab agent usage errors', async () => {
   const r1 = await capture(() => main(['agent', '--url', 'http://127.0.0.1:1/']));
@@ -45,7 +31,7 @@ test('cli: genlab agent runs a page to the end and prints each step and the traj
   const srv = await startModelServer((req, i) => {
     if (i > 0) return { text: "Thought: The counter went up.\nAction: finished(content='counted once')" };
     const img = pngSize(lastImage(req));
-    const s = smartResize(img.height, img.width);
+    const s = pySmartResize(img.height, img.width); // Python's size (a table), not genlab's smartResize
     const x = Math.round((75 / 800) * s.width);
     const y = Math.round((102 / 600) * s.height);
     return { text: `Thought: Click the Count button.\nAction: click(start_box='<|box_start|>(${x},${y})<|box_end|>')` };

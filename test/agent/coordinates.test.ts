@@ -8,25 +8,11 @@ import {
   pyRound,
   smartResize,
 } from '../../src/agent/index.ts';
+import { PY_DEFAULT, PY_SMALL } from './smart-resize-table.ts';
+import { runReferenceScript, skipWithoutPython } from '../reference.ts';
 
-// Expected values computed with CPython 3.11 from the reference smart_resize formula
-// (round() half-to-even, math.floor / math.ceil), [height, width, h_bar, w_bar].
-const PY_DEFAULT: [number, number, number, number][] = [
-  [800, 1280, 812, 1288], [720, 1280, 728, 1288], [1080, 1920, 1092, 1932], [1440, 2560, 1428, 2548],
-  [1600, 2560, 1596, 2548], [2160, 3840, 2156, 3836], [1200, 1920, 1204, 1932], [768, 1024, 756, 1036],
-  [600, 800, 588, 812], [900, 1440, 896, 1428], [720, 1302, 728, 1288], [1302, 720, 1288, 728],
-  [770, 1330, 784, 1344], [742, 1302, 728, 1288], [1022, 1302, 1008, 1288], [994, 1358, 1008, 1344],
-  [1050, 1414, 1064, 1400], [70, 70, 280, 280], [14, 2800, 28, 2800], [100, 100, 280, 280], [224, 224, 280, 280],
-  [28, 28, 280, 280], [2880, 5120, 2688, 4760], [4320, 7680, 2688, 4760], [1960, 1302, 1960, 1288],
-  [798, 1274, 784, 1288], [1234, 567, 1232, 560], [1366, 768, 1372, 756], [768, 1366, 756, 1372],
-  [812, 375, 812, 364], [2532, 1170, 2520, 1176], [10, 1999, 28, 3976], [3000, 3000, 2996, 2996],
-];
-// min_pixels = 4*28*28, max_pixels = 1350*28*28 (a smaller server-side budget).
-const PY_SMALL: [number, number, number, number][] = [
-  [800, 1280, 812, 1288], [720, 1280, 728, 1288], [1080, 1920, 756, 1344], [1440, 2560, 756, 1344],
-  [1600, 2560, 812, 1288], [2160, 3840, 756, 1344], [1200, 1920, 812, 1288], [768, 1024, 756, 1036],
-  [600, 800, 588, 812], [900, 1440, 812, 1288], [720, 1302, 728, 1288], [1302, 720, 1288, 728],
-];
+// Expected values computed by CPython from the reference smart_resize formula (round() half-to-even,
+// math.floor / math.ceil): bench/reference/smart_resize.py; the last test here checks the table is its output.
 
 test('pyRound is Python round(): ties to even', () => {
   const table: [number, number][] = [
@@ -73,4 +59,10 @@ test('coordinate spaces: relative-1000 and smart-resize, round trip to the scree
   assert.deepEqual(normalizedToScreen(n, 2560, 1600), { x: 1280, y: 400 });
   assert.deepEqual(normalizedToScreen(n, 1280, 800), { x: 640, y: 200 });
   assert.deepEqual(normalizedToModel(0.5, 0.25, abs), { x: 1274, y: 399 });
+});
+
+test('the smart_resize tables are what bench/reference/smart_resize.py prints', { skip: skipWithoutPython() }, () => {
+  const out = runReferenceScript('smart_resize.py') as { default: number[][]; small: number[][] };
+  assert.deepEqual(PY_DEFAULT, out.default);
+  assert.deepEqual(PY_SMALL, out.small);
 });

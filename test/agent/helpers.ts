@@ -65,6 +65,9 @@ export async function startModelServer(script: (req: ChatRequest, index: number)
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
     res.writeHead(200, { 'content-type': 'application/json' }).end(chatJson(reply.text));
   });
+  // Keep idle connections longer than the slowest step: with Node's 5 s default, a client reusing a connection at
+  // the moment the server drops it gets a socket error (seen on a loaded machine between 2560x1440 steps).
+  server.keepAliveTimeout = 120_000;
   const url = await listen(server);
   return { url: `${url}/v1`, requests, close: () => closeServer(server) };
 }
@@ -105,4 +108,20 @@ export async function startHttp(handler: Handler): Promise<{ url: string; close(
   const server = createServer(handler);
   const url = await listen(server);
   return { url, close: () => closeServer(server) };
+}
+
+/** Runs a CLI entry point with console.log / console.error captured. */
+export async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  const log = console.log;
+  const error = console.error;
+  let out = '';
+  let err = '';
+  console.log = (...a: unknown[]) => void (out += a.join(' ') + '\n');
+  console.error = (...a: unknown[]) => void (err += a.join(' ') + '\n');
+  try {
+    return { code: await fn(), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
 }

@@ -290,19 +290,24 @@ export const CASES: ParserCase[] = [
   },
 ];
 
-/** Text that must be refused with an ActionParseError whose message matches. */
-export const MALFORMED: { name: string; text: string; error: RegExp; refBehaviour: string }[] = [
-  { name: 'no Action at all', text: 'Thought: I am not sure what to do.', error: /no "Action:"/, refBehaviour: 'action_type "" with the whole text as action' },
-  { name: 'unknown action', text: "Thought: x\nAction: clik(start_box='(1,2)')", error: /unknown action 'clik'/, refBehaviour: 'action_type "clik"' },
-  { name: 'truncated inside a box', text: "Thought: x\nAction: click(start_box='(100,", error: /unterminated string|cannot find/, refBehaviour: 'action_type ""' },
-  { name: 'not a point', text: "Thought: x\nAction: click(start_box='the blue button')", error: /not a point or a box/, refBehaviour: 'start_box [NaN, …]' },
-  { name: 'three numbers', text: "Thought: x\nAction: click(start_box='(1,2,3)')", error: /has 3 numbers/, refBehaviour: 'start_box with 3 numbers' },
-  { name: 'outside the coordinate space', text: "Thought: x\nAction: click(start_box='(1500,200)')", error: /outside the model's 1000x1000/, refBehaviour: 'start_box [1.5, 0.2, …] (off screen)' },
-  { name: 'click without a target', text: 'Thought: x\nAction: click()', error: /missing start_box/, refBehaviour: 'click with no inputs' },
-  { name: 'bad scroll direction', text: "Thought: x\nAction: scroll(direction='sideways')", error: /direction must be one of/, refBehaviour: 'direction "sideways"' },
-  { name: 'prose after Action', text: 'Thought: x\nAction: I will click the button.', error: /expected an action call/, refBehaviour: 'action_type ""' },
-  { name: 'unclosed <think>', text: '<think>hmm, the page', error: /unclosed <think>/, refBehaviour: 'action_type ""' },
-  { name: 'empty answer', text: '   ', error: /empty model answer/, refBehaviour: 'action_type ""' },
-  { name: 'garbage after a call', text: "Thought: x\nAction: click(start_box='(1,2)') and then more", error: /unexpected text after an action call/, refBehaviour: 'action_type ""' },
-  { name: 'drag without end', text: "Thought: x\nAction: drag(start_box='(1,2)')", error: /missing end_box/, refBehaviour: 'drag without end_box' },
+/** Malformed answers: text genlab must refuse with an ActionParseError whose message matches `error`, and the one action @ui-tars/action-parser (1.2.3, 'rel' mode) returns
+ *  instead of raising (recorded from the package; `refBehaviour` says why that answer is wrong). */
+export interface RefAnswer {
+  action_type: string;
+  action_inputs: Record<string, unknown>;
+}
+export const MALFORMED: { name: string; text: string; error: RegExp; refBehaviour: string; ref: RefAnswer }[] = [
+  { name: 'no Action at all', text: 'Thought: I am not sure what to do.', error: /no "Action:"/, refBehaviour: 'action_type "", an empty action', ref: { action_type: '', action_inputs: {} } },
+  { name: 'unknown action', text: "Thought: x\nAction: clik(start_box='(1,2)')", error: /unknown action 'clik'/, refBehaviour: 'action_type "clik"', ref: { action_type: 'clik', action_inputs: { start_box: '[0.001,0.002,0.001,0.002]' } } },
+  { name: 'truncated inside a box', text: "Thought: x\nAction: click(start_box='(100,", error: /unterminated string|cannot find/, refBehaviour: 'action_type ""', ref: { action_type: '', action_inputs: {} } },
+  { name: 'not a point', text: "Thought: x\nAction: click(start_box='the blue button')", error: /not a point or a box/, refBehaviour: 'start_box [null] (the words read as NaN)', ref: { action_type: 'click', action_inputs: { start_box: '[null]' } } },
+  { name: 'three numbers', text: "Thought: x\nAction: click(start_box='(1,2,3)')", error: /has 3 numbers/, refBehaviour: 'start_box with 3 numbers', ref: { action_type: 'click', action_inputs: { start_box: '[0.001,0.002,0.003]' } } },
+  { name: 'outside the coordinate space', text: "Thought: x\nAction: click(start_box='(1500,200)')", error: /outside the model's 1000x1000/, refBehaviour: 'start_box [1.5, 0.2, …] (off screen)', ref: { action_type: 'click', action_inputs: { start_box: '[1.5,0.2,1.5,0.2]' } } },
+  { name: 'click without a target', text: 'Thought: x\nAction: click()', error: /missing start_box/, refBehaviour: 'click with no inputs', ref: { action_type: 'click', action_inputs: {} } },
+  { name: 'bad scroll direction', text: "Thought: x\nAction: scroll(direction='sideways')", error: /direction must be one of/, refBehaviour: 'direction "sideways"', ref: { action_type: 'scroll', action_inputs: { direction: 'sideways' } } },
+  { name: 'prose after Action', text: 'Thought: x\nAction: I will click the button.', error: /expected an action call/, refBehaviour: 'action_type ""', ref: { action_type: '', action_inputs: {} } },
+  { name: 'unclosed <think>', text: '<think>hmm, the page', error: /unclosed <think>/, refBehaviour: 'action_type ""', ref: { action_type: '', action_inputs: {} } },
+  { name: 'empty answer', text: '   ', error: /empty model answer/, refBehaviour: 'action_type ""', ref: { action_type: '', action_inputs: {} } },
+  { name: 'garbage after a call', text: "Thought: x\nAction: click(start_box='(1,2)') and then more", error: /unexpected text after an action call/, refBehaviour: 'action_type ""', ref: { action_type: '', action_inputs: {} } },
+  { name: 'drag without end', text: "Thought: x\nAction: drag(start_box='(1,2)')", error: /missing end_box/, refBehaviour: 'drag without end_box', ref: { action_type: 'drag', action_inputs: { start_box: '[0.001,0.002,0.001,0.002]' } } },
 ];

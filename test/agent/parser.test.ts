@@ -176,9 +176,12 @@ for (const c of CASES) {
 }
 
 test('@ui-tars/action-parser accepts what genlab refuses (malformed table)', { skip: refParser ? false : refMissing }, () => {
-  // The reference never raises: it returns something for every malformed answer. genlab raises instead.
+  // The reference never raises: for each malformed answer it returns the one (wrong) action recorded in the
+  // table, where genlab raises an ActionParseError on the same text.
   for (const m of MALFORMED) {
+    assert.throws(() => parsePrediction(m.text, { space: coordinateSpaceFor('relative-1000', 1280, 800) }), ActionParseError, `genlab accepts '${m.name}'`);
     const ref = runRef({ name: m.name, text: m.text, mode: 'rel', expect: { actions: [] }, ref: 'agree' });
-    assert.ok(Array.isArray(ref), m.name);
+    assert.equal(ref.length, 1, `${m.name}: one action from the reference`);
+    assert.deepEqual({ action_type: ref[0]!.action_type, action_inputs: ref[0]!.action_inputs }, m.ref, `${m.name}: the reference's answer (${m.refBehaviour})`);
   }
 });

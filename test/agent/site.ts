@@ -9,9 +9,23 @@ const STATE_JS = `
 const KEY = 'agent-test-state';
 window.readState = () => JSON.parse(sessionStorage.getItem(KEY) || '{"clicks":[]}');
 window.update = (f) => { const s = readState(); f(s); sessionStorage.setItem(KEY, JSON.stringify(s)); };
+// The page reports its own layout (element boxes in CSS px, the viewport's place on the screen) and state to the
+// site server, so that a test driving it only through X11 input can still read what happened (no CDP).
+// Sent every 100 ms even when nothing changed, so a reader can wait for one newer than its own moment.
+function report() {
+  const boxes = {};
+  for (const el of document.querySelectorAll('[id]')) {
+    const b = el.getBoundingClientRect();
+    boxes[el.id] = [b.left, b.top, b.width, b.height];
+  }
+  const body = JSON.stringify({ path: location.pathname, boxes, vw: innerWidth, vh: innerHeight, screenX, screenY, state: readState() });
+  fetch('/report', { method: 'POST', body, keepalive: true }).catch(() => {});
+}
+setInterval(report, 100);
 document.addEventListener('mousedown', (e) => {
   const el = e.target.closest('[id]');
   update((s) => s.clicks.push({ id: el ? el.id : null, button: e.button, x: Math.round(e.clientX), y: Math.round(e.clientY), page: location.pathname }));
+  update((s) => { s.origin = [e.screenX - e.clientX, e.screenY - e.clientY]; });
 }, true);
 `;
 
@@ -63,11 +77,49 @@ const PAGE2 = `<!doctype html><html><head><meta charset="utf-8"><title>Second pa
 <script>${STATE_JS} update((s) => { s.second = (s.second || 0) + 1; });</script>
 </body></html>`;
 
-export async function startSite(): Promise<{ url: string; close(): Promise<void> }> {
-  return startHttp((req, res) => {
+/** What a page last reported about itself. */
+export interface PageReport {
+  path: string;
+  /** Element id -> [left, top, width, height] in CSS px of the viewport. */
+  boxes: Record<string, [number, number, number, number]>;
+  vw: number;
+  vh: number;
+  screenX: number;
+  screenY: number;
+  state: { clicks: { id: string | null; button: number; page: string }[]; origin?: [number, number]; [k: string]: unknown };
+  /** Date.now() when the server received it. */
+  at: number;
+}
+
+export interface Site {
+  url: string;
+  /** The newest report of any page, if one came. */
+  latest(): PageReport | undefined;
+  close(): Promise<void>;
+}
+
+export async function startSite(extra: Record<string, string> = {}): Promise<Site> {
+  let latest: PageReport | undefined;
+  const site = await startHttp((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE1);
+    if (path === '/report' && req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        try {
+          latest = { ...(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Omit<PageReport, 'at'>), at: Date.now() };
+        } catch {
+          // a truncated report on unload
+        }
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    if (extra[path] !== undefined) res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(extra[path]);
+    else if (path === '/report.csv') res.writeHead(200, { 'content-type': 'text/csv', 'content-disposition': 'attachment; filename="report.csv"' }).end('a,b\n1,2\n');
+    else if (path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE1);
     else if (path === '/second') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE2);
     else res.writeHead(404).end('not found');
   });
+  return { ...site, latest: () => latest };
 }

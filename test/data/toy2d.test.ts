@@ -1,6 +1,6 @@
 /**
  * 2-D toy sets against FFJORD's generators (lib/toy_data.py, ported to numpy with sklearn's make_moons,
- * make_circles, make_swiss_roll inlined; moments of 400k points printed by python3): means, covariances
+ * make_circles, make_swiss_roll inlined in bench/reference/toy2d_moments.py; moments of 400k points): means, covariances
  * and mean |x| agree within a few standard errors of 50k draws. Exact log densities integrate to 1.
  */
 import { describe, test } from 'node:test';
@@ -8,16 +8,22 @@ import assert from 'node:assert/strict';
 import { torch, type Tensor } from '../../src/tensor/index.ts';
 import { toy2d, datasets, getDataset } from '../../src/data/index.ts';
 import { assertClose } from '../distributions/helpers.ts';
+import { assertSameNumbers, runReferenceScript, skipWithoutPython } from '../reference.ts';
 
+// Printed by bench/reference/toy2d_moments.py (checked below): 400k points of each FFJORD generator.
 const FFJORD: Record<string, { mean: number[]; cov: number[]; absmean: number[] }> = {
-  moons: { mean: [0.0001, 0.3008], cov: [3.0402, -0.7736, -0.7736, 1.017], absmean: [1.4433, 0.8962] },
-  circles: { mean: [0.0001, -0.0002], cov: [2.8703, 0.0002, 0.0002, 2.8694], absmean: [1.4418, 1.4413] },
-  '8gaussians': { mean: [-0.0019, -0.001], cov: [4.1276, -0.0017, -0.0017, 4.1237], absmean: [1.7786, 1.7769] },
-  checkerboard: { mean: [0.0021, 0.0054], cov: [5.3233, 0.9973, 0.9973, 5.334], absmean: [1.9984, 1.9994] },
-  swissroll: { mean: [0.3971, 0.0403], cov: [1.7949, 0.169, 0.169, 1.9709], absmean: [1.2067, 1.2068] },
-  pinwheel: { mean: [0.0012, -0.0011], cov: [2.1976, -0.0015, -0.0015, 2.1994], absmean: [1.2815, 1.2785] },
-  '2spirals': { mean: [-0.0001, 0.0001], cov: [2.5917, 0.5788, 0.5788, 2.5086], absmean: [1.3564, 1.3474] },
+  moons: { mean: [-0.0005, 0.2999], cov: [3.0407, -0.7732, -0.7732, 1.0163], absmean: [1.4435, 0.8956] },
+  circles: { mean: [0, -0.0001], cov: [2.8691, -0.001, -0.001, 2.8705], absmean: [1.4414, 1.4417] },
+  '8gaussians': { mean: [0, -0.0023], cov: [4.1212, 0.0004, 0.0004, 4.1339], absmean: [1.777, 1.7806] },
+  checkerboard: { mean: [-0.0011, 0.0016], cov: [5.3481, 0.9933, 0.9933, 5.3296], absmean: [2.0028, 1.9993] },
+  swissroll: { mean: [0.4009, 0.0401], cov: [1.7925, 0.1702, 0.1702, 1.9721], absmean: [1.2069, 1.2071] },
+  pinwheel: { mean: [-0.0002, -0.0008], cov: [2.1965, -0.0022, -0.0022, 2.1984], absmean: [1.2812, 1.2784] },
+  '2spirals': { mean: [-0.0001, -0.0001], cov: [2.5939, 0.5892, 0.5892, 2.5033], absmean: [1.3569, 1.3452] },
 };
+
+test('FFJORD is what bench/reference/toy2d_moments.py prints', { skip: skipWithoutPython(['numpy']) }, () => {
+  assertSameNumbers(FFJORD, runReferenceScript('toy2d_moments.py'), 1e-12, 'FFJORD');
+});
 
 describe('2-D toy sets', () => {
   test('the registry lists every set with kind 2d and shape [2]', () => {

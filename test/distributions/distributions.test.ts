@@ -1,7 +1,7 @@
 /**
  * Distributions against closed forms and torch.distributions (python3-torch 1.13, float64; the
- * reference numbers below were printed by the script in the comment of REF), plus seeded sampling
- * statistics with tolerances of several standard errors.
+ * reference numbers below are printed by bench/reference/distributions.py, and a test here checks they
+ * still are), plus seeded sampling statistics with tolerances of several standard errors.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,10 +11,11 @@ import {
   Logistic, StandardLogistic, klDivergence, gumbelSoftmax,
 } from '../../src/distributions/index.ts';
 import { assertClose, meanVar } from './helpers.ts';
+import { assertSameNumbers, runReferenceScript, skipWithoutPython } from '../reference.ts';
 
 const f64 = (x: unknown) => torch.tensor(x as number[], { dtype: 'float64' });
 
-// Printed by python3-torch 1.13 (torch.set_default_dtype(float64)): Normal(...).log_prob, Bernoulli(logits=...),
+// Printed by bench/reference/distributions.py (python3-torch 1.13, float64): Normal(...).log_prob, Bernoulli(logits=...),
 // Categorical, Gumbel, RelaxedOneHotCategorical(0.7, logits), logistic as TransformedDistribution(Uniform,
 // [SigmoidTransform().inv, AffineTransform(0.4, 1.3)]), kl_divergence for the same pairs.
 const REF = {
@@ -30,6 +31,10 @@ const REF = {
   klBern: [0.8287249104088976, 0.07927575316090676, 0.01245121369384078],
   klCat: 1.3431375150482503,
 };
+
+test('REF is what bench/reference/distributions.py prints', { skip: skipWithoutPython(['torch']) }, () => {
+  assertSameNumbers(REF, runReferenceScript('distributions.py'), 1e-14, 'REF');
+});
 
 describe('log densities vs torch.distributions', () => {
   test('Normal logProb, entropy, cdf', () => torch.scope(() => {

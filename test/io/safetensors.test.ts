@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { torch, Tensor, type DType } from '../../src/tensor/index.ts';
@@ -322,9 +322,10 @@ test('safetensors: killing a process mid-save never leaves a broken file', async
   writeFileSync(script, `
     import { torch } from ${JSON.stringify(tensorIndex)};
     import { saveSafetensors } from ${JSON.stringify(io)};
-    const big = torch.randn([1 << 21]);
+    torch.manualSeed(11);
+    const base = torch.randn([1 << 21]);
     for (let i = 0; ; i++) {
-      torch.scope(() => saveSafetensors(${JSON.stringify(path)}, { big, i: torch.tensor([i], { dtype: 'int64' }) }));
+      torch.scope(() => saveSafetensors(${JSON.stringify(path)}, { big: base.add(i), i: torch.tensor([i], { dtype: 'int64' }) }));
       if (i === 0) process.stdout.write('ready\\n');
     }
   `);
@@ -333,13 +334,57 @@ test('safetensors: killing a process mid-save never leaves a broken file', async
     child.stdout.on('data', () => res());
     child.on('exit', (c) => rej(new Error(`writer exited early (${c})`)));
   });
-  await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 200)));
-  child.kill('SIGKILL');
-  await new Promise((r) => child.on('exit', r));
-  assert.ok(existsSync(path));
-  torch.scope(() => {
-    const { tensors } = loadSafetensors(path);
-    assert.deepEqual(tensors.big!.shape, [1 << 21]);
-    assert.ok(Number(tensors.i!.item()) >= 0);
-  });
+  // Every save writes base + i with its i: the file must hold one whole save, never a mix of two.
+  torch.manualSeed(11);
+  const base = torch.randn([1 << 21]).keep();
+  const checkFile = (when: string) =>
+    torch.scope(() => {
+      assert.ok(existsSync(path), when);
+      const { tensors } = loadSafetensors(path);
+      assert.deepEqual(tensors.big!.shape, [1 << 21]);
+      const i = Number(tensors.i!.item());
+      assert.ok(Number.isInteger(i) && i >= 0, `${when}: i = ${i}`);
+      const bad = tensors.big!.ne(base.add(i)).sum().item();
+      assert.equal(bad, 0, `${when}: ${bad} of ${1 << 21} values are not those of save ${i}`);
+    });
+  try {
+    // Freeze the writer at random moments (what a kill would leave on disk at that instant) and check the
+    // file each time, then kill it for real and check once more.
+    for (let k = 0; k < 8; k++) {
+      await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 60)));
+      child.kill('SIGSTOP');
+      try {
+        checkFile(`stop ${k}`);
+      } finally {
+        child.kill('SIGCONT');
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 100)));
+  } finally {
+    child.kill('SIGKILL');
+    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.on('exit', r)));
+  }
+  checkFile('after SIGKILL');
+  base.dispose();
+});
+
+test('expanded (stride-0), transposed and narrowed tensors save with their values (issue #8)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'genlab-st-expand-'));
+  try {
+    torch.scope(() => {
+      const cases: Record<string, Tensor> = {
+        expanded1d: torch.tensor([5]).expand([4]),
+        expandedScalar: torch.tensor(2.5).expand([2, 3]),
+        expandedCol: torch.tensor([[1], [2], [3]]).expand([3, 4]),
+        transposed: torch.arange(6, { dtype: 'float32' }).reshape([2, 3]).t(),
+        narrowed: torch.arange(6).reshape([2, 3]).narrow(1, 1, 2),
+      };
+      const file = join(dir, 'x.safetensors');
+      saveSafetensors(file, cases);
+      const back = loadSafetensors(file).tensors;
+      for (const [k, t] of Object.entries(cases)) assert.deepEqual(back[k]!.toArray(), t.toArray(), k);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

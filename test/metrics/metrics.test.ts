@@ -5,6 +5,7 @@ import { torch, type Tensor } from '../../src/tensor/index.ts';
 import { mmdRbf, slicedWasserstein, testNll, bitsPerDim, frechetDistance, frechetDistanceFromStats, featureStats, precisionRecall, sqrtmPsd } from '../../src/metrics/index.ts';
 import { StandardNormal } from '../../src/distributions/index.ts';
 import { assertClose } from '../distributions/helpers.ts';
+import { assertSameNumbers, runReferenceScript, skipWithoutPython } from '../reference.ts';
 
 const gen = (seed: number) => new torch.Generator({ seed });
 
@@ -66,8 +67,12 @@ describe('testNll', () => {
 
 describe('frechetDistance', () => {
   // Σ1 = AAᵀ + 0.1 I, Σ2 = BBᵀ + 0.05 I with A_ij = sin(1 + 7i + 3j), B_ij = 0.8 cos(2 + 5i + 11j), μ1_i = sin i,
-  // μ2_i = cos(i)/2; numpy: |μ1-μ2|² + Tr Σ1 + Tr Σ2 - 2 Σ √eig(Σ1Σ2) (np.linalg.eigvals of the product).
+  // μ2_i = cos(i)/2; numpy: |μ1-μ2|² + Tr Σ1 + Tr Σ2 - 2 Σ √eig(Σ1Σ2) (np.linalg.eigvals of the product),
+  // printed by bench/reference/metrics.py.
   const NUMPY = 10.445363301971044;
+  test('NUMPY is what bench/reference/metrics.py prints', { skip: skipWithoutPython(['numpy']) }, () => {
+    assertSameNumbers({ frechetGaussians: NUMPY }, runReferenceScript('metrics.py'), 1e-12);
+  });
   const d = 5;
   const mat = (f: (i: number, j: number) => number) => torch.tensor(Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => f(i, j))), { dtype: 'float64' });
   test('closed form for given Gaussians matches numpy', () => torch.scope(() => {

@@ -84,8 +84,11 @@ test('stateDict round trip: loadStateDict copies values into another model', () 
   assert.deepEqual(b.blocks.at(0).norm.runningMean!.toFlatArray(), [0.25, 0.25]);
   // Values were copied, not shared.
   assert.notEqual(b.parameters()[0], a.parameters()[0]);
-  // A Map works too.
-  b.loadStateDict(new Map(Object.entries(a.stateDict())));
+  // A Map works too: scramble b, load a's values from a Map, and b computes a's function again.
+  torch.noGrad(() => b.parameters().forEach((p) => p.fill_(0.5)));
+  assert.notDeepEqual(torch.scope(() => b.forward(x).toFlatArray()), torch.scope(() => a.forward(x).toFlatArray()));
+  assert.deepEqual(b.loadStateDict(new Map(Object.entries(a.stateDict()))), { missingKeys: [], unexpectedKeys: [] });
+  assert.deepEqual(torch.scope(() => b.forward(x).toFlatArray()), torch.scope(() => a.forward(x).toFlatArray()));
   a.dispose();
   b.dispose();
   x.dispose();
@@ -100,19 +103,30 @@ test('loadStateDict errors name missing and unexpected keys, shape and dtype mis
     assert.throws(() => m.loadStateDict(sd), (e: Error) => /missing keys: '2\.bias'/.test(e.message) && /unexpected keys: '2\.extra'/.test(e.message));
     const r = m.loadStateDict(sd, { strict: false });
     assert.deepEqual(r, { missingKeys: ['2.bias'], unexpectedKeys: ['2.extra'] });
-    const bad = { ...m.stateDict(), '0.weight': torch.zeros([3, 3]) };
-    assert.throws(() => m.loadStateDict(bad), /size mismatch for '0\.weight': the module has \[3, 2\], the state dict \[3, 3\]/);
+    // Every failed load below also carries well-formed new values (all 7) for the other keys: a failed load
+    // must write none of them, nor cast the mismatched tensor into place.
+    const snapshot = () => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, { dtype: t.dtype, values: t.toFlatArray() }]));
+    const before = snapshot();
+    const sevens = () => Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, torch.fullLike(t, 7)]));
+    const bad = { ...sevens(), '2.bias': torch.zeros([2]) };
+    assert.throws(() => m.loadStateDict(bad), /size mismatch for '2\.bias': the module has \[1\], the state dict \[2\]/);
     assert.throws(() => m.loadStateDict(bad, { strict: false }), /size mismatch/);
-    const badType = { ...m.stateDict(), '0.bias': torch.zeros([3], { dtype: 'float64' }) };
+    assert.deepEqual(snapshot(), before, 'a load failing on its size check wrote nothing');
+    const badType = { ...sevens(), '0.bias': torch.full([3], 7, { dtype: 'float64' }) };
     assert.throws(() => m.loadStateDict(badType), /dtype mismatch for '0\.bias': the module has float32, the state dict float64/);
-    // Nothing was written by a failed load.
-    const w0 = m.stateDict()['0.weight']!.toFlatArray();
-    assert.ok(w0.some((v) => v !== 0));
+    assert.deepEqual(snapshot(), before, 'a load failing on its dtype check wrote nothing, the float32 bias kept its values');
+    const badMissing = sevens();
+    delete badMissing['2.weight'];
+    assert.throws(() => m.loadStateDict(badMissing), /missing keys: '2\.weight'/);
+    assert.deepEqual(snapshot(), before, 'a load failing on a missing key wrote nothing');
+    // The same values, well formed, do load.
+    m.loadStateDict(sevens());
+    assert.ok(Object.values(m.stateDict()).every((t) => t.toFlatArray().every((v) => v === 7)));
   });
   m.dispose();
 });
 
-test('to(dtype) converts floating parameters and buffers, updates fields and frees the old tensors', () => {
+test('to(dtype) converts floating parameters and buffers in place (same objects, new data; the old data freed)', () => {
   const before = torch.memory();
   const m = new nn.Sequential(new nn.Conv2d(1, 2, 3), new nn.BatchNorm2d(2));
   const oldW = (m.at(0) as nn.Conv2d).weight;
@@ -125,7 +139,8 @@ test('to(dtype) converts floating parameters and buffers, updates fields and fre
   assert.equal(bn.runningMean!.dtype, 'float64');
   assert.equal(bn.numBatchesTracked!.dtype, 'int64', 'integer buffers keep their dtype');
   assert.equal(conv.weight.requiresGrad, true);
-  assert.ok(oldW.isDisposed);
+  assert.equal(oldW, conv.weight, 'the parameter stays the same object (PyTorch: param.data = ...)');
+  assert.ok(!oldW.isDisposed);
   assertCloseArr(conv.weight.toFlatArray(), oldVals, 1e-7);
   torch.scope(() => {
     const y = m.forward(torch.randn([2, 1, 5, 5], { dtype: 'float64' }));

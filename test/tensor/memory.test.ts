@@ -106,15 +106,18 @@ test('leak check: 10,000 MLP training steps keep live tensors and bytes flat', (
       return loss.item();
     });
   let first = 0;
+  let lastHundred = 0;
   let m100 = { tensors: 0, bytes: 0 };
   for (let i = 0; i < 10000; i++) {
     const l = step();
-    if (i === 0) first = l;
+    if (i < 100) first += l / 100;
+    if (i >= 9900) lastHundred += l / 100;
     if (i === 100) m100 = torch.memory();
   }
   const m = torch.memory();
   assert.deepEqual(m, m100);
-  const last = step();
-  assert.ok(last < first, `loss went from ${first} to ${last}`);
+  // The steps really train (so the flat count is of a working loop): predicting 0 costs E|2 flip(x)|^2 / 2 = 4
+  // per coordinate; the mean loss of the last 100 steps must be under 1% of that and under 5% of the first 100's.
+  assert.ok(lastHundred < 0.04 && lastHundred < 0.05 * first, `mean loss went from ${first} (first 100 steps) to ${lastHundred} (last 100)`);
   torch.dispose(params);
 });

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { torch } from '../../src/tensor/index.ts';
 import '../../src/models/index.ts';
-import { registerModel, unregisterModel, moduleParameters } from '../../src/models/registry.ts';
-import { FullCovGaussian } from '../../src/models/gaussian/index.ts';
+import { unregisterModel, moduleParameters } from '../../src/models/registry.ts';
+import { registerGaussianFamily, registerNoisyGaussian, NOISY_GAUSSIAN } from './noisy-gaussian.ts';
 import { trainRun, openRun, RunDir, loadTrainingCheckpoint, learningRate, resolveTrainConfig, deriveSeed, StepBatches } from '../../src/train/index.ts';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'genlab-train-'));
@@ -90,70 +91,61 @@ function finalParams(dir: string): number[] {
 
 test('resume after a kill reaches the same weights as an uninterrupted run', async () => {
   const out = tmp();
-  // A family whose loss uses the global RNG (noise on the batch) to check per-step reseeding.
-  registerModel({
-    name: 'noisy-gaussian',
-    description: 'test family',
-    dataKinds: ['2d'],
-    defaultConfig: {},
-    create(_c, info) {
-      const g = new FullCovGaussian(info.shape[0]!, 1);
-      return {
-        modules: { g },
-        loss: (b) => {
-          const nll = g.logProb(b.x.add(torch.randn(b.x.shape).mul(0.05))).mean().neg();
-          return { loss: nll };
-        },
-        sample: (n) => g.sample(n),
-        parameters: () => g.parameters(),
-        dispose: () => g.dispose(),
-      };
-    },
-  });
+  registerNoisyGaussian();
   try {
     const train = { steps: 40, batch: 32, lr: 0.05, logEvery: 5, ckptEvery: 7, trainSize: 100, seed: 3, ema: 0.8, warmup: 5, clipGrad: 5 };
-    const full = await trainRun({ model: 'noisy-gaussian', data: 'moons', out, name: 'full', train, pictures: false });
+    const full = await trainRun({ model: NOISY_GAUSSIAN, data: 'moons', out, name: 'full', train, pictures: false });
     assert.equal(full.status, 'completed');
-    // "Kill" after 17 steps: the last checkpoint is step 14, steps 15-17 are lost.
-    const part = await trainRun({ model: 'noisy-gaussian', data: 'moons', out, name: 'part', train, pictures: false, stopAfter: 17 });
-    assert.equal(part.status, 'stopped');
-    assert.equal(part.step, 17);
-    const resumed = await trainRun({ model: 'noisy-gaussian', data: 'moons', out, name: 'part', resume: true, pictures: false });
+    // A child process trains the same run and is SIGKILLed in the middle of step 17 (0-based): the last
+    // checkpoint is step 14, and steps 15-17 (with the metrics line of step 15) are lost work.
+    const script = join(out, 'child.mts'); // .mts: an ES module outside the package (top-level await)
+    writeFileSync(script, `
+      import '${resolve('src/models/index.ts')}';
+      import { trainRun } from '${resolve('src/train/index.ts')}';
+      import { registerNoisyGaussian, NOISY_GAUSSIAN } from '${resolve('test/train/noisy-gaussian.ts')}';
+      registerNoisyGaussian({ blockAtStep: 17 });
+      await trainRun({ model: NOISY_GAUSSIAN, data: 'moons', out: ${JSON.stringify(out)}, name: 'part', train: ${JSON.stringify(train)}, pictures: false });
+      process.stdout.write('finished\\n');
+    `);
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let said = '';
+    await new Promise<void>((res, rej) => {
+      child.stdout.on('data', (d: Buffer) => {
+        said += d.toString();
+        if (said.includes('blocked at 17')) res();
+      });
+      child.on('exit', (code) => rej(new Error(`the training child exited (${code}) before step 17: ${said}`)));
+    });
+    child.kill('SIGKILL');
+    const signal = await new Promise((r) => (child.signalCode !== null ? r(child.signalCode) : child.on('exit', (_c, sig) => r(sig))));
+    assert.equal(signal, 'SIGKILL');
+    const run = new RunDir(join(out, 'part'));
+    assert.deepEqual(run.checkpointSteps(), [7, 14], 'checkpoints the kill left');
+    assert.deepEqual(run.readMetrics().map((r) => r.step), [5, 10, 15], 'metrics the kill left');
+    const resumed = await trainRun({ model: NOISY_GAUSSIAN, data: 'moons', out, name: 'part', resume: true, pictures: false });
     assert.equal(resumed.status, 'completed');
     assert.equal(resumed.step, 40);
     const a = finalParams(join(out, 'full'));
     const b = finalParams(join(out, 'part'));
     assert.equal(a.length, b.length);
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-6, `param ${i}: ${a[i]} vs ${b[i]}`);
-    // metrics.jsonl of the resumed run has each step once.
-    const steps = new RunDir(join(out, 'part')).readMetrics().map((r) => r.step);
-    assert.deepEqual(steps, [5, 10, 15, 20, 25, 30, 35, 40]);
+    // metrics.jsonl of the resumed run has each step once, with the uninterrupted run's losses (but at
+    // step 15, whose line averages steps 15 only after the resume, 11-15 in the full run).
+    const full_ = new RunDir(join(out, 'full')).readMetrics();
+    const part_ = run.readMetrics();
+    assert.deepEqual(part_.map((r) => r.step), [5, 10, 15, 20, 25, 30, 35, 40]);
+    part_.forEach((r, i) => r.step !== 15 && assert.ok(Math.abs(r.loss - full_[i]!.loss) <= 1e-6, `loss at step ${r.step}: ${r.loss} vs ${full_[i]!.loss}`));
   } finally {
-    unregisterModel('noisy-gaussian');
+    unregisterModel(NOISY_GAUSSIAN);
     rmSync(out, { recursive: true, force: true });
   }
 });
 
 test('NaN loss stops the run and keeps the last good checkpoint', async () => {
   const out = tmp();
-  registerModel({
-    name: 'explodes',
-    description: 'test family: NaN loss from step 12',
-    dataKinds: ['2d'],
-    defaultConfig: {},
-    create(_c, info) {
-      const g = new FullCovGaussian(info.shape[0]!, 1);
-      return {
-        modules: { g },
-        loss: (b, step) => {
-          const nll = g.logProb(b.x).mean().neg();
-          return { loss: step >= 12 ? nll.mul(NaN) : nll };
-        },
-        sample: (n) => g.sample(n),
-        parameters: () => g.parameters(),
-        dispose: () => g.dispose(),
-      };
-    },
+  registerGaussianFamily('explodes', 'test family: NaN loss from step 12', (g, x, step) => {
+    const nll = g.logProb(x).mean().neg();
+    return step >= 12 ? nll.mul(NaN) : nll;
   });
   const logs: string[] = [];
   try {

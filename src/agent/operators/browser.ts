@@ -5,11 +5,14 @@
  * resolution (CSS size x devicePixelRatio), so a fraction times the CSS viewport size is the CSS pixel that
  * Playwright's mouse expects, whatever the device pixel ratio; no division by the DPR is left to get wrong.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { Action, Direction } from '../actions.ts';
+import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Browser, BrowserContext, Dialog, Download, FileChooser, Page } from 'playwright-core';
+import { directionVector as dirVec, type Action } from '../actions.ts';
 import { pngSize } from '../png.ts';
 import { sleep } from '../model-client.ts';
-import { OperatorClosedError, UnsupportedActionError, type ExecuteResult, type Operator, type Screenshot } from './operator.ts';
+import { OperatorClosedError, UnsupportedActionError, type ExecuteResult, type Operator, type OperatorEvent, type Screenshot } from './operator.ts';
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -40,6 +43,14 @@ export interface BrowserOperatorOptions {
   navigationTimeoutMs?: number;
   /** 'device' (default): screenshots at devicePixelRatio; 'css': one image pixel per CSS pixel. */
   screenshotScale?: 'device' | 'css';
+  /** JavaScript dialogs (alert / confirm / prompt / beforeunload): 'accept' (default) or 'dismiss'. */
+  dialogs?: 'accept' | 'dismiss';
+  /** Text entered into prompt() dialogs when accepting. Default: the prompt's default value. */
+  promptText?: string;
+  /** Where downloads are saved. Default: a new genlab-downloads-* folder in the system temp folder. */
+  downloadsDir?: string;
+  /** Files given to a page's file chooser (<input type=file>); without them the chooser is answered with none. */
+  files?: string[];
 }
 
 export interface LaunchOptions extends BrowserOperatorOptions {
@@ -60,17 +71,127 @@ export class BrowserOperator implements Operator {
   private readonly o: BrowserOperatorOptions;
   private owned: { browser: Browser; context: BrowserContext } | undefined;
   private closed = false;
+  private active: Page;
+  /** Pages the operator left for a new tab, most recent last (it returns to them when that tab closes). */
+  private readonly previous: Page[] = [];
+  private pending: OperatorEvent[] = [];
+  /** Event handlers still at work (a download being saved, a dialog or file chooser being answered). */
+  private inflight: Promise<void>[] = [];
+  private downloadsDir: string | undefined;
+  private readonly watchedContexts = new WeakSet<BrowserContext>();
 
-  constructor(
-    readonly page: Page,
-    options: BrowserOperatorOptions = {},
-  ) {
+  constructor(page: Page, options: BrowserOperatorOptions = {}) {
     this.o = options;
+    this.active = page;
+    this.watch(page);
+  }
+
+  /** The page the operator acts on: it follows links that open a new tab or window, and returns when one closes. */
+  get page(): Page {
+    return this.active;
+  }
+
+  private watch(page: Page): void {
+    const ctx = page.context();
+    if (!this.watchedContexts.has(ctx)) {
+      this.watchedContexts.add(ctx);
+      ctx.on('page', (p) => {
+        this.watch(p);
+        if (p === this.active) return;
+        this.previous.push(this.active);
+        this.active = p;
+        const ev: OperatorEvent = { kind: 'new_tab', message: 'a new tab opened; now acting on it', detail: { url: p.url() } };
+        this.pending.push(ev);
+        // The URL is about:blank until the new page commits; name it once it has loaded.
+        p.waitForLoadState('load', { timeout: this.o.navigationTimeoutMs ?? 30000 })
+          .then(() => {
+            ev.detail = { url: p.url() };
+            ev.message = `a new tab opened ${p.url()}; now acting on it`;
+          })
+          .catch(() => {});
+      });
+    }
+    page.on('dialog', (d) => this.inflight.push(this.onDialog(d)));
+    page.on('download', (d) => this.inflight.push(this.onDownload(d)));
+    page.on('filechooser', (f) => this.inflight.push(this.onFileChooser(f)));
+    page.on('close', () => {
+      if (page !== this.active) return;
+      while (this.previous.length > 0 && this.previous[this.previous.length - 1]!.isClosed()) this.previous.pop();
+      const back = this.previous.pop();
+      if (!back) return;
+      this.active = back;
+      this.pending.push({ kind: 'tab_closed', message: `the tab closed; back to ${back.url()}`, detail: { url: back.url() } });
+    });
+  }
+
+  private async onDialog(d: Dialog): Promise<void> {
+    const type = d.type();
+    const text = d.message();
+    const accept = (this.o.dialogs ?? 'accept') === 'accept';
+    const detail: OperatorEvent['detail'] = { type, message: text, accepted: accept };
+    let how = accept ? 'accepted' : 'dismissed';
+    try {
+      if (accept) {
+        if (type === 'prompt') {
+          const value = this.o.promptText ?? d.defaultValue();
+          detail.value = value;
+          how = `answered ${JSON.stringify(value)}`;
+          await d.accept(value);
+        } else await d.accept();
+      } else await d.dismiss();
+    } catch (e) {
+      how = `could not be answered: ${firstLine((e as Error).message)}`;
+    }
+    this.pending.push({ kind: 'dialog', message: `${type}(${JSON.stringify(text)}) ${how}`, detail });
+  }
+
+  private async onDownload(d: Download): Promise<void> {
+    const suggested = basename(d.suggestedFilename()) || 'download';
+    try {
+      if (!this.downloadsDir) {
+        if (this.o.downloadsDir) mkdirSync(this.o.downloadsDir, { recursive: true });
+        this.downloadsDir = this.o.downloadsDir ?? mkdtempSync(join(tmpdir(), 'genlab-downloads-'));
+      }
+      let path = join(this.downloadsDir, suggested);
+      for (let i = 1; existsQuiet(path); i++) path = join(this.downloadsDir, suggested.replace(/(\.[^.]*)?$/, `-${i}$1`));
+      await d.saveAs(path);
+      const bytes = statSync(path).size;
+      this.pending.push({ kind: 'download', message: `saved ${suggested} (${bytes} bytes) to ${path}`, detail: { url: d.url(), file: suggested, path, bytes } });
+    } catch (e) {
+      this.pending.push({ kind: 'download', message: `${suggested} failed: ${firstLine((e as Error).message)}`, detail: { url: d.url(), file: suggested, failed: true } });
+    }
+  }
+
+  private async onFileChooser(f: FileChooser): Promise<void> {
+    const offered = this.o.files ?? [];
+    const files = f.isMultiple() ? offered : offered.slice(0, 1);
+    try {
+      await f.setFiles(files);
+      this.pending.push({
+        kind: 'file_chooser',
+        message: files.length > 0 ? `chose ${files.map((x) => basename(x)).join(', ')}` : 'answered with no file (no files offered to the operator)',
+        detail: { multiple: f.isMultiple(), files },
+      });
+    } catch (e) {
+      this.pending.push({ kind: 'file_chooser', message: `could not answer: ${firstLine((e as Error).message)}`, detail: { multiple: f.isMultiple(), files: [] } });
+    }
+  }
+
+  /** Events seen since the last call, once their handlers are done (downloads saved: up to timeoutMs). */
+  private async drainEvents(timeoutMs: number): Promise<OperatorEvent[]> {
+    if (this.inflight.length > 0) {
+      const all = Promise.allSettled(this.inflight);
+      this.inflight = [];
+      await Promise.race([all, sleep(timeoutMs)]);
+    }
+    const out = this.pending;
+    this.pending = [];
+    return out;
   }
 
   /** Launches Chromium with genlab's flags, opens a page at `url`; close() closes the browser. */
   static async launch(options: LaunchOptions = {}): Promise<BrowserOperator> {
-    const { chromium } = await import('playwright-core');
+    const { chromium } = await importPlaywright();
     const browser = await chromium.launch({
       executablePath: options.executablePath ?? process.env.GENLAB_CHROMIUM ?? DEFAULT_CHROMIUM,
       headless: true,
@@ -78,6 +199,7 @@ export class BrowserOperator implements Operator {
     });
     try {
       const context = await browser.newContext({
+        acceptDownloads: true,
         viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
         deviceScaleFactor: options.deviceScaleFactor ?? 1,
       });
@@ -109,10 +231,21 @@ export class BrowserOperator implements Operator {
     return { png, width, height, scale: width / css.width };
   }
 
-  async execute(action: Action, _shot: Screenshot, signal?: AbortSignal): Promise<ExecuteResult> {
+  async execute(action: Action, shot: Screenshot, signal?: AbortSignal): Promise<ExecuteResult> {
     this.assertOpen();
     const page = this.page;
-    const { width, height } = await this.viewport();
+    const now = await this.viewport();
+    // The model pointed into the screenshot it saw: map through that image's size in CSS pixels, even when the
+    // page has changed size since (a resized window, another tab).
+    const width = shot.width / shot.scale;
+    const height = shot.height / shot.scale;
+    if (Math.abs(now.width - width) > 0.5 || Math.abs(now.height - height) > 0.5) {
+      this.pending.push({
+        kind: 'resize',
+        message: `the page is ${now.width}x${now.height} now; the screenshot showed ${Math.round(width)}x${Math.round(height)}`,
+        detail: { width: now.width, height: now.height, shotWidth: Math.round(width), shotHeight: Math.round(height) },
+      });
+    }
     const at = (p: { x: number; y: number }) => ({
       x: clamp(p.x * width, 0, width - 0.5),
       y: clamp(p.y * height, 0, height - 0.5),
@@ -214,8 +347,10 @@ export class BrowserOperator implements Operator {
       }
       // Let the page react (and a navigation start) before the next screenshot.
       await sleep(this.o.settleMs ?? 500, signal).catch(() => {});
-      await page.waitForLoadState('load', { timeout: navTimeout }).catch(() => {});
+      await this.page.waitForLoadState('load', { timeout: navTimeout }).catch(() => {});
     });
+    const events = await this.drainEvents(navTimeout);
+    if (events.length > 0) result.events = events;
     return result;
   }
 
@@ -291,14 +426,35 @@ export function playwrightKey(k: string): string {
   throw new UnsupportedActionError(`unknown key '${k}'`);
 }
 
-function dirVec(d: Direction): { x: number; y: number } {
-  return d === 'up' ? { x: 0, y: -1 } : d === 'down' ? { x: 0, y: 1 } : d === 'left' ? { x: -1, y: 0 } : { x: 1, y: 0 };
-}
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));
 }
 
+function existsQuiet(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function firstLine(s: string): string {
   return s.split('\n')[0]!;
+}
+
+/**
+ * playwright-core is an optional peer dependency (only the browser operator needs it): a clear
+ * error, naming the install command, when it is missing.
+ */
+async function importPlaywright(): Promise<typeof import('playwright-core')> {
+  try {
+    return await import('playwright-core');
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes('playwright-core')) {
+      throw new Error("genlab's browser operator needs the optional peer dependency playwright-core: run `npm install playwright-core` in your project");
+    }
+    throw e;
+  }
 }

@@ -16,7 +16,22 @@ export interface Screenshot {
   scale: number;
 }
 
+/**
+ * Something the environment did around an action that the screenshot may not show: a new tab or window that the
+ * operator switched to, a JavaScript dialog it answered, a download it saved, a file chooser it answered, a
+ * change of the page or screen size.
+ */
+export interface OperatorEvent {
+  kind: 'new_tab' | 'tab_closed' | 'dialog' | 'download' | 'file_chooser' | 'resize';
+  /** One line for people, e.g. `confirm("Delete?") accepted`. */
+  message: string;
+  /** Machine-readable details (URL, dialog type and text, file path and size, …). */
+  detail?: Record<string, string | number | boolean | string[]>;
+}
+
 export interface ExecuteResult {
+  /** What happened around the action (in order). */
+  events?: OperatorEvent[];
   /** The positions the action touched, in the operator's input units (CSS pixels for a browser). */
   points?: { x: number; y: number }[];
   /** A short note for the trajectory, e.g. "navigated to http://…". */

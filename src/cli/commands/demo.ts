@@ -8,7 +8,7 @@ import { UsageError } from '../args.ts';
 import { listModels, hasModel, getModel, modelNames } from '../../models/index.ts';
 import { openRun, evaluateRun, writeSamplePictures, writeLossCurve, deriveSeed, dataNames, freeRunName } from '../../train/index.ts';
 import { torch } from '../../tensor/index.ts';
-import { progressHooks, trainWithSignals } from './train.ts';
+import { progressHooks, trainWithSignals, exitCodeOf } from './train.ts';
 import { fmt } from './shared.ts';
 
 /** Families the demo prefers, best first, with steps that fit ~30-60 s on two cores. */
@@ -51,6 +51,7 @@ export const demoCommand: Command = {
     const data = (flags.data as string | undefined) ?? plan.data;
     const steps = (flags.steps as number | undefined) ?? plan.steps;
     const out = flags.out as string;
+    if (out.trim() === '') throw new UsageError(`--out must name a folder, got ''`);
     const name = freeRunName(out, `demo-${plan.model}-${data}`);
     console.log(`genlab demo: training ${plan.model} on ${data} for ${steps} steps -> ${out}/${name}`);
     const t0 = performance.now();
@@ -67,7 +68,7 @@ export const demoCommand: Command = {
     hooks?.done();
     if (r.status !== 'completed') {
       console.error(`genlab demo: ${r.message}`);
-      return r.status === 'aborted' ? 130 : 1;
+      return r.status === 'aborted' ? exitCodeOf(r) : 1;
     }
     const opened = openRun(r.run.dir);
     try {

@@ -65,5 +65,6 @@ export const RUN_FLAGS: FlagSpecs = {
 export function openRunFromArgs(command: string, positional: string[], flags: ParsedFlags): OpenedRun {
   const name = positional[0];
   if (!name) throw new UsageError(`give the run: genlab ${command} <run-folder-or-name>`);
+  if (String(flags.root).trim() === '') throw new UsageError(`--root must name a folder, got ''`);
   return openRun(name, { root: flags.root as string, checkpoint: flags.checkpoint as string | undefined, ema: !flags['no-ema'] });
 }

@@ -8,6 +8,7 @@ import { UsageError } from '../args.ts';
 import { ProgressBar, formatLoss } from '../progress.ts';
 import { getModel, hasModel, modelNames } from '../../models/index.ts';
 import { DEFAULT_TRAIN_CONFIG, dataNames, trainRun, type TrainConfig, type TrainResult } from '../../train/index.ts';
+import { checkRunName } from '../../train/run.ts';
 import { parseKeyValues } from './shared.ts';
 
 /** Exit codes of `genlab train`. */
@@ -27,6 +28,16 @@ export function splitOverrides(model: string, entries: Record<string, string>): 
     }
   }
   return { modelConfig, train };
+}
+
+/** --config entries with --resume and no model: training settings only (the model is the run's). */
+function trainOverrides(entries: Record<string, string>): Record<string, unknown> {
+  const train: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(entries)) {
+    if (!(k in DEFAULT_TRAIN_CONFIG)) throw new UsageError(`--config ${k}: with --resume only training settings change; settings: ${Object.keys(DEFAULT_TRAIN_CONFIG).join(', ')}`);
+    train[k] = coerce(k, v, (DEFAULT_TRAIN_CONFIG as unknown as Record<string, unknown>)[k]);
+  }
+  return train;
 }
 
 function coerce(key: string, raw: string, def: unknown): unknown {
@@ -61,27 +72,40 @@ export function progressHooks(label: string): ProgressHooks {
   };
 }
 
-/** Runs trainRun with SIGINT wired to an AbortSignal (a second Ctrl-C exits at once). */
-export async function trainWithSignals(options: Parameters<typeof trainRun>[0]): Promise<Awaited<ReturnType<typeof trainRun>>> {
+/** The signals a training run answers by saving a checkpoint and exiting (Ctrl-C, kill, systemd, Docker, CI, a closed terminal). */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+const SIGNAL_NUMBER: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/**
+ * Runs trainRun with SIGINT, SIGTERM and SIGHUP wired to an AbortSignal: the first one saves a
+ * checkpoint after the current step and returns (status 'aborted', `signal` set); a second one exits at once.
+ */
+export async function trainWithSignals(options: Parameters<typeof trainRun>[0]): Promise<Awaited<ReturnType<typeof trainRun>> & { signal?: StopSignal }> {
   const ac = new AbortController();
-  let count = 0;
-  const onSigint = (): void => {
-    count++;
-    if (count === 1) {
-      process.stderr.write('\ninterrupt: saving a checkpoint after this step (Ctrl-C again to quit now)\n');
-      ac.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
+  let received: StopSignal | undefined;
+  const handlers = STOP_SIGNALS.map((sig) => {
+    const h = (): void => {
+      if (received === undefined) {
+        received = sig;
+        process.stderr.write(`\n${sig}: saving a checkpoint after this step (send it again to quit now)\n`);
+        ac.abort();
+      } else process.exit(128 + SIGNAL_NUMBER[sig]);
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
   try {
-    return await trainRun({ ...options, signal: options.signal ?? ac.signal });
+    const r = await trainRun({ ...options, signal: options.signal ?? ac.signal });
+    return received ? { ...r, signal: received } : r;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const [sig, h] of handlers) process.off(sig, h);
   }
 }
 
-/** The exit code for a training result. */
-export function exitCodeOf(r: TrainResult): number {
+/** The exit code for a training result (128 + the signal's number when a signal stopped it, as shells report). */
+export function exitCodeOf(r: TrainResult & { signal?: StopSignal }): number {
+  if (r.status === 'aborted' && r.signal) return 128 + SIGNAL_NUMBER[r.signal];
   return r.status === 'completed' ? TRAIN_EXIT.completed : r.status === 'nan' ? TRAIN_EXIT.nan : r.status === 'aborted' ? TRAIN_EXIT.aborted : TRAIN_EXIT.error;
 }
 
@@ -102,11 +126,11 @@ export const trainCommand: Command = {
     ema: { type: 'float', help: 'EMA decay of the weights (0 = off)' },
     out: { type: 'string', default: 'runs', help: 'folder of runs' },
     name: { type: 'string', help: 'run name (default <model>-<data>)' },
-    resume: { type: 'bool', help: 'continue the run --name from its newest checkpoint (--steps may extend it; that changes the lr schedule)' },
+    resume: { type: 'bool', help: 'continue the run --name from its newest intact checkpoint (--steps may extend it; other training settings must match the run)' },
     'log-every': { type: 'int', help: `log every N steps (default ${DEFAULT_TRAIN_CONFIG.logEvery})` },
     'sample-every': { type: 'int', help: 'write sample pictures every N steps (default: at the end)' },
     'ckpt-every': { type: 'int', help: 'write a checkpoint every N steps (default: at the end)' },
-    device: { type: 'string', choices: ['cpu', 'cuda'], help: 'device (default cpu)' },
+    device: { type: 'string', help: "device: cpu, cuda or cuda:N (default cpu; cuda needs a CUDA build of libtorch)" },
     config: { type: 'string', help: 'family config or training setting overrides: key=value[,key=value...]' },
     'no-pictures': { type: 'bool', help: 'skip sample pictures and the loss curve' },
     quiet: { type: 'bool', alias: 'q', help: 'no progress bar' },
@@ -119,10 +143,18 @@ export const trainCommand: Command = {
     if (model && !hasModel(model)) throw new UsageError(`unknown model '${model}'; models: ${modelNames().join(', ')}`);
     const data = flags.data as string | undefined;
     if (!data && !resume) throw new UsageError(`--data is required; data sets: ${dataNames().join(', ')}`);
-    if (resume && !flags.name) throw new UsageError('--resume needs --name <run>');
+    if (resume && flags.name === undefined) throw new UsageError('--resume needs --name <run>');
+    if (String(flags.out).trim() === '') throw new UsageError(`--out must name a folder, got ''`);
+    if (flags.name !== undefined) {
+      try {
+        checkRunName(flags.name, '--name');
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
 
     const kv = parseKeyValues(flags.config ? [String(flags.config)] : []);
-    const { modelConfig, train: trainKv } = model ? splitOverrides(model, kv) : { modelConfig: {}, train: {} };
+    const { modelConfig, train: trainKv } = model ? splitOverrides(model, kv) : { modelConfig: {}, train: trainOverrides(kv) };
     const train: Partial<TrainConfig> = { ...(trainKv as Partial<TrainConfig>) };
     const set = <K extends keyof TrainConfig>(k: K, flag: string): void => {
       if (flags[flag] !== undefined) train[k] = flags[flag] as TrainConfig[K];

@@ -32,7 +32,7 @@ export class Flow extends Module {
       h = r.y;
       logDet = logDet ? logDet.add(r.logDet) : r.logDet;
     }
-    return { z: h, logDet: logDet ?? torch.zeros([x.size(0)], { dtype: x.dtype }) };
+    return { z: h, logDet: logDet ?? torch.zeros([x.size(0)], { dtype: x.dtype, device: x.device }) };
   }
 
   /** z -> x with the summed log|det ∂x/∂z|. */
@@ -44,7 +44,7 @@ export class Flow extends Module {
       h = r.x;
       logDet = logDet ? logDet.add(r.logDet) : r.logDet;
     }
-    return { x: h, logDet: logDet ?? torch.zeros([z.size(0)], { dtype: z.dtype }) };
+    return { x: h, logDet: logDet ?? torch.zeros([z.size(0)], { dtype: z.dtype, device: z.device }) };
   }
 
   /** log density of each example, shape [B]. */
@@ -53,9 +53,14 @@ export class Flow extends Module {
     return this.base.logProb(z).add(logDet);
   }
 
+  /** The device of the flow's parameters (where base samples are drawn), 'cpu' for a flow without any. */
+  device(): string {
+    return this.parameters()[0]?.device ?? 'cpu';
+  }
+
   /** n samples from the model (temperature < 1 gives Glow's reduced-temperature samples). */
   sample(n: number, options: SampleOptions = {}): Tensor {
-    const z = this.base.sample(n, { temperature: options.temperature ?? 1 });
+    const z = this.onParamDevice(this.base.sample(n, { temperature: options.temperature ?? 1 }));
     return this.inverse(z, options.context).x;
   }
 
@@ -64,9 +69,15 @@ export class Flow extends Module {
    * log q(x) = log p_base(z) - log|det ∂x/∂z|.
    */
   sampleWithLogProb(n: number, options: SampleOptions = {}): { x: Tensor; logProb: Tensor } {
-    const z = this.base.sample(n, { temperature: options.temperature ?? 1 });
+    const z = this.onParamDevice(this.base.sample(n, { temperature: options.temperature ?? 1 }));
     const { x, logDet } = this.inverse(z, options.context);
     return { x, logProb: this.base.logProb(z).sub(logDet) };
+  }
+
+  /** Base samples (drawn on the CPU) moved to the device of the flow's parameters (a CUDA run). */
+  private onParamDevice(z: Tensor): Tensor {
+    const p = this.parameters()[0];
+    return p && p.device !== z.device ? z.to(p.device) : z;
   }
 
   /** x and its image after each bijector (length bijectors + 1), for trajectory pictures. */

@@ -1,6 +1,6 @@
 /** Normalizing flows: bijectors, the Flow composition, conditioner nets and masks. */
 export { Bijector, sumPerExample, zeroLogDet, type ForwardResult, type InverseResult, type Conditioner, type HasParameters, type BijectorOptions } from './bijector.ts';
-export { StandardNormal, type BaseDistribution } from './base.ts';
+export { StandardNormal, StandardLogistic, type BaseDistribution } from './base.ts';
 export { Flow, type SampleOptions } from './flow.ts';
 export { MLP, ConvNet, type MLPOptions, type ConvNetOptions, type Activation } from './nets.ts';
 export { halfMask, alternatingMask, checkerboardMask, channelMask } from './masks.ts';

@@ -63,7 +63,8 @@ export class FullCovGaussian extends Module {
   /** n draws loc + temperature * L eps, shape [n, d]. */
   sample(n: number, options: SampleOptions = {}): Tensor {
     const t = options.temperature ?? 1;
-    const eps = options.generator ? torch.randn([n, this.dim], { generator: options.generator }) : torch.randn([n, this.dim]);
+    const device = this.loc.device;
+    const eps = options.generator ? torch.randn([n, this.dim], { generator: options.generator, device }) : torch.randn([n, this.dim], { device });
     return eps.mul(t).matmul(this.scaleTril().t()).add(this.loc);
   }
 
@@ -84,19 +85,35 @@ export const gaussianFamily = registerModel<GaussianConfig>({
     const dim = data.shape.reduce((a, b) => a * b, 1);
     const dist = new FullCovGaussian(dim, config.initScale);
     const modules = { gaussian: dist };
+    const image = data.kind === 'image';
+    const [lo, hi] = data.range ?? [0, 1];
     const flat = (x: Tensor): Tensor => (x.dim() === 2 ? x : x.reshape([x.size(0), -1]));
+    // Images: 8-bit pixels are discrete, and a density on them is unbounded (constant border pixels
+    // let the variance go to zero and the NLL to -infinity; the fit then blows up). As for the
+    // flows, the Gaussian models uniformly dequantized pixels, (k + u) / 256 in [0, 1), and logProb
+    // reports the density on [0, 256)^D, so its NLL and bits/dim compare with the flows'.
+    const input = (x: Tensor): Tensor => {
+      if (!image) return flat(x);
+      const k = flat(x).sub(lo).div(hi - lo).mul(255).round();
+      return k.add(torch.randLike(k)).div(256);
+    };
+    const logProb = (x: Tensor): Tensor => {
+      const lp = dist.logProb(input(x));
+      return image ? lp.sub(dim * Math.log(256)) : lp;
+    };
     return {
       modules,
       loss(batch) {
-        const nll = dist.logProb(flat(batch.x)).mean().neg();
+        const nll = logProb(batch.x).mean().neg();
         return { loss: nll, nll };
       },
       sample(n, options = {}) {
-        return torch.noGrad(() => dist.sample(n, options).reshape([n, ...data.shape]));
+        return torch.noGrad(() => {
+          const x = dist.sample(n, options).reshape([n, ...data.shape]);
+          return image ? x.clamp(0, 1).mul(hi - lo).add(lo) : x;
+        });
       },
-      logProb(x) {
-        return dist.logProb(flat(x));
-      },
+      logProb,
       parameters: () => moduleParameters(modules),
       dispose: () => dist.dispose(),
     };

@@ -149,6 +149,11 @@ describe('image flows through the CLI', () => {
       assert.equal(r.n, 40);
       assert.ok(r.metrics.bitsPerDim > 1 && r.metrics.bitsPerDim < 12, `bpd ${r.metrics.bitsPerDim}`);
       assert.ok(Math.abs(r.metrics.bitsPerDim - r.metrics.testNll / (784 * Math.LN2)) < 1e-9);
+      // One NLL (issue #8: eval printed testNll and the family's nll from two dequantization draws),
+      // and the same one on a second eval (the draw is seeded).
+      assert.deepEqual(Object.keys(r.metrics).filter((k) => /nll|bpd|bitsPerDim/i.test(k)).sort(), ['bitsPerDim', 'testNll']);
+      const again = JSON.parse((await cli(['eval', join(root, 'g'), '--json', '--n', '40'])).out);
+      assert.equal(again.metrics.testNll, r.metrics.testNll);
       const s = await cli(['sample', join(root, 'g'), '--temperatures', '0.5,0.7,1', '--n', '4']);
       assert.equal(s.code, 0, s.err);
       const png = decodePng(readFileSync(join(root, 'g', 'samples', 'temperatures-4.png')));

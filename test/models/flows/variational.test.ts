@@ -25,14 +25,29 @@ describe('variational flows on the Rezende & Mohamed energies', () => {
     });
   }
 
-  test('the energies match their formulas at a few points', () => {
+  test('the four energies match Rezende & Mohamed (2015, table 1), written out here in float64', () => {
+    // w1 = sin(2 pi z1 / 4), w2 = 3 exp(-((z1 - 1) / 0.6)^2 / 2), w3 = 3 sigmoid((z1 - 1) / 0.3).
+    const w1 = (z1: number) => Math.sin((2 * Math.PI * z1) / 4);
+    const w2 = (z1: number) => 3 * Math.exp(-0.5 * ((z1 - 1) / 0.6) ** 2);
+    const w3 = (z1: number) => 3 / (1 + Math.exp(-(z1 - 1) / 0.3));
+    const g = (x: number) => Math.exp(-0.5 * x * x);
+    const want: Record<'u1' | 'u2' | 'u3' | 'u4', (z1: number, z2: number) => number> = {
+      u1: (z1, z2) => 0.5 * ((Math.hypot(z1, z2) - 2) / 0.4) ** 2 - Math.log(g((z1 - 2) / 0.6) + g((z1 + 2) / 0.6)),
+      u2: (z1, z2) => 0.5 * ((z2 - w1(z1)) / 0.4) ** 2,
+      u3: (z1, z2) => -Math.log(g((z2 - w1(z1)) / 0.35) + g((z2 - w1(z1) + w2(z1)) / 0.35)),
+      u4: (z1, z2) => -Math.log(g((z2 - w1(z1)) / 0.4) + g((z2 - w1(z1) + w3(z1)) / 0.35)),
+    };
+    // Points where every term is nonzero (z1 = 1: w1 = 1, w2 and w3 at their middle), plus far ones.
+    const pts = [[2, 0], [0, 1], [1, 0.3], [-0.7, 1.9], [1.5, -2], [0.2, -0.4], [1, -2.5], [3.1, 0.8]];
     torch.scope(() => {
-      const z = torch.tensor([[2, 0], [0, 1]], { dtype: 'float64' });
-      const u1 = energies.u1(z).toFlatArray();
-      // z = (2, 0): ring term 0; -log(1 + exp(-0.5 (4/0.6)^2))
-      assert.ok(Math.abs(u1[0]! + Math.log(1 + Math.exp(-0.5 * (4 / 0.6) ** 2))) < 1e-12);
-      const u2 = energies.u2(z).toFlatArray();
-      assert.ok(Math.abs(u2[1]! - 0.5 * (1 / 0.4) ** 2) < 1e-12);
+      const z = torch.tensor(pts, { dtype: 'float64' });
+      for (const name of ['u1', 'u2', 'u3', 'u4'] as const) {
+        const got = energies[name](z).toFlatArray();
+        pts.forEach(([z1, z2], i) => {
+          const w = want[name](z1!, z2!);
+          assert.ok(Math.abs(got[i]! - w) < 1e-10 * Math.max(1, Math.abs(w)), `${name}(${z1}, ${z2}) = ${got[i]}, formula ${w}`);
+        });
+      }
     });
   });
 });
