@@ -45,6 +45,8 @@ export interface TrainRunOptions {
    */
   group?: ProcessGroup;
   distributed?: DataParallelOptions;
+  /** Called with the Trainer before it starts (live views of the model, e.g. the dashboard's playground). */
+  onTrainer?: (trainer: Trainer) => void;
 }
 
 /** A free run folder name under root: base, base-2, base-3, ... */
@@ -229,6 +231,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainResult & { run:
     group: o.group,
     distributed: o.distributed,
   });
+  o.onTrainer?.(trainer);
   try {
     const result = await trainer.fit({ resume: o.resume });
     return { ...result, run, config };

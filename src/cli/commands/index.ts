@@ -11,3 +11,4 @@ commands.push(
 );
 commands.push((await import('./agent.ts')).agentCommand);
 commands.push((await import('./launch.ts')).launchCommand);
+commands.push((await import('./serve.ts')).serveCommand);
