@@ -63,7 +63,7 @@ struct ReducerBox {
 // JS holds a shared_ptr<GroupBox> behind an External (workers in flight hold copies).
 using GroupRef = std::shared_ptr<GroupBox>;
 
-static void finalizeGroup(napi_env, void* data, void*) {
+static void finalizeGroup(node_api_basic_env, void* data, void*) {
   auto* ref = static_cast<GroupRef*>(data);
   GroupRef g = *ref;
   delete ref;
@@ -369,7 +369,7 @@ static Napi::Value DestroyGroup(const Napi::CallbackInfo& info) {
 
 // ---- c10d's DDP Reducer ----------------------------------------------------------------------
 
-static void finalizeReducer(napi_env, void* data, void*) {
+static void finalizeReducer(node_api_basic_env, void* data, void*) {
   auto* box = static_cast<ReducerBox*>(data);
   if (box->group && !box->group->brokenWhy().empty()) {
     box->reducer.release();  // its destructor may wait on dead work
