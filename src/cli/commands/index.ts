@@ -10,3 +10,4 @@ commands.push(
   (await import('./demo.ts')).demoCommand,
 );
 commands.push((await import('./agent.ts')).agentCommand);
+commands.push((await import('./experiment.ts')).experimentCommand);
