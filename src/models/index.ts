@@ -6,3 +6,4 @@ export * from './registry.ts';
 export { gaussianFamily, FullCovGaussian, type GaussianConfig } from './gaussian/index.ts';
 import './flows/index.ts'; // registers nice, realnvp, glow, nsf, planar, cnf
 import './vae/index.ts'; // registers vae, iwae, gumbel-vae
+import './vq/index.ts'; // registers vqvae, vqvae-prior
