@@ -35,7 +35,7 @@ const seed = Number(seedArg);
 mkdirSync(dir, { recursive: true });
 
 const family = getModel(model);
-const modelConfig = resolveConfig(family, Object.fromEntries(overrides.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])));
+const modelConfig = resolveConfig(family, Object.fromEntries(overrides.split(/,(?=[A-Za-z]+=)/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string])));
 const train = resolveTrainConfig(family.trainDefaults, { steps, batch, seed });
 const config: RunConfig = { version: 1, model, modelConfig, data: dataInfo(set), train, createdAt: new Date().toISOString() };
 
