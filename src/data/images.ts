@@ -250,3 +250,30 @@ export function dequantize(xUint8: Tensor, generator?: Generator): Tensor {
   const u = generator ? torch.rand(xUint8.shape, { generator }) : torch.rand(xUint8.shape);
   return xUint8.to('float32').add(u).div(256);
 }
+
+/**
+ * A statically binarized copy of an image set: each pixel is 255 with probability pixel/255, drawn
+ * once from a seeded generator (one seed per split), so every run and every evaluation sees the same
+ * binary images (the usual "binarized MNIST" protocol for likelihoods). Frees `set`.
+ */
+export function binarizedSet(set: ImageSet, seed: number): ImageSet {
+  try {
+    const images = torch.scope(() =>
+      torch.noGrad(() => torch.bernoulli(set.images.to('float32').div(255), { generator: new torch.Generator({ seed }) }).mul(255).to('uint8')),
+    ).keep();
+    const labels = set.labels.clone().keep();
+    return {
+      name: `binarized-${set.name}`,
+      split: set.split,
+      images,
+      labels,
+      classes: set.classes,
+      dispose() {
+        images.dispose();
+        labels.dispose();
+      },
+    };
+  } finally {
+    set.dispose();
+  }
+}

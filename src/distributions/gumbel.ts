@@ -58,7 +58,11 @@ export class RelaxedOneHotCategorical implements Distribution {
     const l = params.logits !== undefined ? params.logits.logSoftmax(-1) : probsToLogits(params.probs!.div(params.probs!.sum(-1, true)), false);
     if (l.dim() < 1) throw new RangeError('RelaxedOneHotCategorical: logits need a class dimension');
     this.logits = l;
-    this.temperature = asTensor(params.temperature, l);
+    const tau = params.temperature;
+    if (typeof tau === 'number' ? !(tau > 0) : tau.numel() > 0 && !(tau.min().item() > 0)) {
+      throw new RangeError(`RelaxedOneHotCategorical: temperature must be > 0, got ${typeof tau === 'number' ? tau : tau.min().item()}`);
+    }
+    this.temperature = asTensor(tau, l);
     this.hard = params.hard ?? false;
     this.batchShape = l.shape.slice(0, -1);
     this.eventShape = l.shape.slice(-1);
@@ -111,4 +115,33 @@ export function straightThrough(ySoft: Tensor): Tensor {
  */
 export function gumbelSoftmax(logits: Tensor, temperature = 1, options: SampleOptions & { hard?: boolean } = {}): Tensor {
   return new RelaxedOneHotCategorical({ logits, temperature, hard: options.hard ?? false }).rsample([], options);
+}
+
+/** Options of the Gumbel-softmax temperature annealing schedule. */
+export interface TemperatureSchedule {
+  /** τ at step 0 (default 1). */
+  initial?: number;
+  /** Floor of τ (default 0.5, as Jang et al. 2016). */
+  min?: number;
+  /** Decay rate r of τ = initial · exp(−r t) (default 1e-5 per step, Jang et al.'s value). */
+  rate?: number;
+  /** Update τ every this many steps (piecewise constant; default 1000 as Jang et al.). */
+  every?: number;
+}
+
+/**
+ * Annealed Gumbel-softmax temperature at a step: max(min, initial · exp(−rate · t)) with
+ * t = step rounded down to a multiple of `every` (Jang et al. 2016, section 4.1).
+ */
+export function gumbelTemperature(step: number, o: TemperatureSchedule = {}): number {
+  const initial = o.initial ?? 1;
+  const min = o.min ?? 0.5;
+  const rate = o.rate ?? 1e-5;
+  const every = o.every ?? 1000;
+  if (!(initial > 0)) throw new RangeError(`gumbelTemperature: initial temperature must be > 0, got ${initial}`);
+  if (!(min > 0)) throw new RangeError(`gumbelTemperature: min temperature must be > 0, got ${min}`);
+  if (!(rate >= 0)) throw new RangeError(`gumbelTemperature: rate must be >= 0, got ${rate}`);
+  if (!Number.isInteger(every) || every < 1) throw new RangeError(`gumbelTemperature: every must be an integer >= 1, got ${every}`);
+  const t = Math.floor(step / every) * every;
+  return Math.max(min, initial * Math.exp(-rate * t));
 }

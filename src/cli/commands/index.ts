@@ -12,3 +12,4 @@ commands.push(
 commands.push((await import('./agent.ts')).agentCommand);
 commands.push((await import('./launch.ts')).launchCommand);
 commands.push((await import('./serve.ts')).serveCommand);
+commands.push((await import('./experiment.ts')).experimentCommand);

@@ -1,0 +1,79 @@
+/**
+ * Writes what bench/reference/latent.py needs to train the same latent-variable model as
+ * `genlab train <model> --data <set> --steps S --batch B --seed K --config <overrides>` does, step
+ * for step (vae, iwae, gumbel-vae, vqvae):
+ *   <dir>/<set>-train.u8, <set>-test.u8       pixels 0..255, [N, C, H, W] row-major
+ *   <dir>/<name>.json                          model and train config, per-epoch data seeds, per-step
+ *                                              noise seeds, learning rates (and temperatures)
+ *   <dir>/<name>-init.safetensors              initial weights and buffers, `<module>.<name>`
+ * The same initial weights, data order (torch.randperm from the same generator seeds) and per-step
+ * noise (torch.manual_seed(step seed) before the step's draws, in the same order) leave only
+ * floating-point rounding between the two runs.
+ *
+ *   npx tsx bench/latent_export.ts <dir> <name> <model> <set> <steps> <batch> [seed=0] [key=value,...]
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { torch, type Tensor } from '../src/tensor/index.ts';
+import { getModel, resolveConfig } from '../src/models/index.ts';
+import { resolveTrainConfig, learningRate } from '../src/train/config.ts';
+import { dataInfo, loadData } from '../src/train/data.ts';
+import { buildModel } from '../src/train/session.ts';
+import { deriveSeed } from '../src/train/seed.ts';
+import { saveSafetensors } from '../src/io/safetensors.ts';
+import { gumbelTemperature } from '../src/distributions/index.ts';
+import type { RunConfig } from '../src/train/run.ts';
+
+const [dir, name, model, set, stepsArg, batchArg, seedArg = '0', overrides = ''] = process.argv.slice(2);
+if (!dir || !name || !model || !set || !stepsArg || !batchArg) {
+  console.error('usage: npx tsx bench/latent_export.ts <dir> <name> <model> <set> <steps> <batch> [seed] [key=value,...]');
+  process.exit(2);
+}
+const steps = Number(stepsArg);
+const batch = Number(batchArg);
+const seed = Number(seedArg);
+mkdirSync(dir, { recursive: true });
+
+const family = getModel(model);
+const modelConfig = resolveConfig(family, Object.fromEntries(overrides.split(/,(?=[A-Za-z]+=)/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string])));
+const train = resolveTrainConfig(family.trainDefaults, { steps, batch, seed });
+const config: RunConfig = { version: 1, model, modelConfig, data: dataInfo(set), train, createdAt: new Date().toISOString() };
+
+const data = await loadData(set, { seed });
+const toU8 = (x: Tensor) => torch.scope(() => Buffer.from(x.mul(255).round().to('uint8').contiguous().toTypedArray() as Uint8Array));
+for (const [split, x] of [['train', data.train], ['test', data.test]] as const) {
+  const p = join(dir, `${set}-${split}.u8`);
+  if (!existsSync(p)) writeFileSync(p, toU8(x));
+}
+const n = data.train.size(0);
+const stepsPerEpoch = Math.floor(n / Math.min(batch, n));
+const epochs = Math.ceil(steps / stepsPerEpoch);
+
+const m = buildModel(config);
+const tensors: Record<string, Tensor> = {};
+for (const [mn, mod] of Object.entries(m.modules)) for (const [k, v] of Object.entries(mod.stateDict())) tensors[`${mn}.${k}`] = v.contiguous();
+saveSafetensors(join(dir, `${name}-init.safetensors`), tensors);
+const mc = modelConfig as Record<string, number>;
+writeFileSync(
+  join(dir, `${name}.json`),
+  JSON.stringify(
+    {
+      model,
+      data: set,
+      modelConfig,
+      train,
+      shape: data.info.shape,
+      trainSize: n,
+      testSize: data.test.size(0),
+      stepsPerEpoch,
+      dataSeeds: Array.from({ length: epochs }, (_, e) => deriveSeed(seed, 'data', e)),
+      stepSeeds: Array.from({ length: steps }, (_, s) => deriveSeed(seed, 'step', s)),
+      lrs: Array.from({ length: steps }, (_, s) => learningRate(train, s)),
+      temperatures: model === 'gumbel-vae' ? Array.from({ length: steps }, (_, s) => gumbelTemperature(s, { initial: mc.tau0, min: mc.tauMin, rate: mc.tauRate, every: mc.tauEvery })) : undefined,
+    },
+    null,
+    1,
+  ),
+);
+m.dispose?.();
+console.log(`wrote ${name}: ${model} on ${set} (${n} train, ${data.test.size(0)} test, ${steps} steps of ${batch}, ${Object.keys(tensors).length} tensors) to ${dir}`);
