@@ -17,7 +17,7 @@ import { learningRate, type TrainConfig } from './config.ts';
 import { StepBatches } from './batches.ts';
 import { deriveSeed } from './seed.ts';
 import { RunDir, type MetricsRecord, type RunConfig } from './run.ts';
-import { createOptimizer, clipGradNorm, ModulesEMA, type NamedParams, type TrainOptimizer } from './optim.ts';
+import { createOptimizer, createGroupedOptimizer, clipGradNorm, ModulesEMA, GroupedOptimizer, type NamedParams, type TrainOptimizer } from './optim.ts';
 import { loadModules, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint.ts';
 import { writeLossCurve, writeSamplePictures } from './pictures.ts';
 
@@ -105,7 +105,7 @@ export class Trainer {
     this.train = options.config.train;
     this.params = namedParameters(options.model);
     if (this.params.length === 0) throw new Error(`model '${options.config.model}' has no trainable parameters`);
-    this.optimizer = createOptimizer(this.params, this.train);
+    this.optimizer = options.model.groups?.length ? createGroupedOptimizer(this.params, options.model.groups, this.train) : createOptimizer(this.params, this.train);
     this.ema = this.train.ema > 0 ? new ModulesEMA(this.model.modules, this.train.ema) : null;
     this.batches = new StepBatches(options.data, this.train.batch, this.train.seed, options.labels);
   }
@@ -181,6 +181,7 @@ export class Trainer {
   private trainStep(step: number): Record<string, number> {
     torch.manualSeed(deriveSeed(this.train.seed, 'step', step));
     this.optimizer.lr = learningRate(this.train, step);
+    if (this.optimizer instanceof GroupedOptimizer) return this.groupedStep(step, this.optimizer);
     return torch.scope(() => {
       const batch = this.batches.batch(step);
       const terms: LossTerms = this.model.loss(batch, step);
@@ -196,6 +197,46 @@ export class Trainer {
       }
       this.optimizer.step();
       this.optimizer.zeroGrad();
+      this.ema?.update();
+      return values;
+    });
+  }
+
+  /**
+   * One step of a model with several optimizer groups: for each group in order, its loss, backward
+   * (every gradient cleared first, so a generator loss leaves nothing in the discriminator's
+   * .grad), clipping of its parameters, and its optimizer's update. The first group's terms keep
+   * their names; others are logged as `<group>.<term>`.
+   */
+  private groupedStep(step: number, opt: GroupedOptimizer): Record<string, number> {
+    const model = this.model;
+    if (!model.groupLoss) throw new Error(`model '${this.config.model}' declares optimizer groups but no groupLoss`);
+    return torch.scope(() => {
+      const batch = this.batches.batch(step);
+      const shared: Record<string, unknown> = {};
+      const values: Record<string, number> = {};
+      for (const [gi, g] of opt.groups.entries()) {
+        const terms: LossTerms = model.groupLoss!(g.name, batch, step, shared);
+        const name = (k: string): string => (gi === 0 ? k : `${g.name}.${k}`);
+        for (const [k, t] of Object.entries(terms)) values[name(k)] = t.numel() === 1 ? t.item() : t.mean().item();
+        const lossValue = values[name('loss')]!;
+        if (!Number.isFinite(lossValue)) {
+          values.loss = lossValue;
+          opt.zeroGrad();
+          return values;
+        }
+        opt.zeroGrad();
+        terms.loss.backward();
+        const norm = clipGradNorm(g.params.map(([, p]) => p), this.train.clipGrad);
+        values[name('gradNorm')] = norm;
+        if (!Number.isFinite(norm)) {
+          values.gradNorm = norm;
+          opt.zeroGrad();
+          return values;
+        }
+        g.optimizer.step();
+      }
+      opt.zeroGrad();
       this.ema?.update();
       return values;
     });
