@@ -84,9 +84,10 @@ export interface ModelInstance {
    * The loss of one group at a step. `shared` is one object per step, passed to every group in
    * order, so a later group can reuse an earlier group's forward pass (e.g. the reconstruction,
    * detached, for the discriminator). Terms are logged as `<group>.<term>` except for the first
-   * group, whose terms keep their names (its `loss` is the run's `loss`).
+   * group, whose terms keep their names (its `loss` is the run's `loss`). Returning null skips the
+   * group at this step (no backward, no update: e.g. a discriminator before it is switched on).
    */
-  groupLoss?(group: string, batch: Batch, step: number, shared: Record<string, unknown>): LossTerms;
+  groupLoss?(group: string, batch: Batch, step: number, shared: Record<string, unknown>): LossTerms | null;
   /** n samples, shape [n, ...dataInfo.shape], in data space. */
   sample(n: number, options?: SampleOptions): Tensor;
   /** Log density (nats) of each example: shape [n]. Enables NLL evaluation and density plots. */

@@ -216,7 +216,8 @@ export class Trainer {
       const shared: Record<string, unknown> = {};
       const values: Record<string, number> = {};
       for (const [gi, g] of opt.groups.entries()) {
-        const terms: LossTerms = model.groupLoss!(g.name, batch, step, shared);
+        const terms: LossTerms | null = model.groupLoss!(g.name, batch, step, shared);
+        if (terms === null) continue;
         const name = (k: string): string => (gi === 0 ? k : `${g.name}.${k}`);
         for (const [k, t] of Object.entries(terms)) values[name(k)] = t.numel() === 1 ? t.item() : t.mean().item();
         const lossValue = values[name('loss')]!;
