@@ -7,3 +7,5 @@ export { PatchDiscriminator, type PatchDiscriminatorConfig } from './discriminat
 export { hingeDLoss, vanillaDLoss, discriminatorLoss, generatorLoss, adaptiveWeight, adoptWeight, type GanLossKind } from './gan-losses.ts';
 export { FeaturePerceptualLoss, loadLinearWeights, type PerceptualLossOptions } from './perceptual.ts';
 export { vqganFamily, buildVQGAN, type VQGANConfig, type VQGANInstance } from './vqgan.ts';
+export { CodeTransformer, TransformerBlock, filterLogits, sampleFromLogits, type CodeTransformerConfig, type SampleCodesOptions, type KVCache } from './transformer.ts';
+export { vqganTransformerFamily, buildVQGANTransformer, type VQGANTransformerConfig, type VQGANTransformerInstance } from './vqgan-transformer.ts';

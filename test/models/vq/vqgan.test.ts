@@ -132,3 +132,35 @@ test('vqgan: two optimizers per step, both states in checkpoints, resumed run eq
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('vqgan-transformer: trains on a vqgan run\'s codes, samples images through both stages, names a wrong stage-1 run', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'genlab-vqgan2-'));
+  try {
+    const s1 = await trainRun({ model: 'vqgan', data: 'shapes-tiny', out, name: 's1', modelConfig: { ...tinyConfig, discStart: 1 }, train: { steps: 3, batch: 8, seed: 1 }, pictures: false });
+    assert.equal(s1.status, 'completed', s1.message);
+    const s2 = await trainRun({ model: 'vqgan-transformer', data: 'shapes-tiny', out, name: 's2', modelConfig: { vqgan: join(out, 's1'), dim: 16, heads: 2, layers: 1, classCond: true }, train: { steps: 3, batch: 8, seed: 1 }, pictures: false });
+    assert.equal(s2.status, 'completed', s2.message);
+    const o = openRun(join(out, 's2'));
+    try {
+      torch.scope(() => {
+        const x = o.model.sample(5, { topK: 4, generator: new torch.Generator({ seed: 3 }) });
+        assert.deepEqual(x.shape, [5, 3, 32, 32]);
+        assert.ok(x.min().item() >= 0 && x.max().item() <= 1);
+        const ev = o.model.evaluate!(torch.rand([4, 3, 32, 32]));
+        assert.ok(ev.codeNll! > 0 && Number.isFinite(ev.codeNll!));
+      });
+    } finally {
+      o.dispose();
+    }
+    await assert.rejects(
+      trainRun({ model: 'vqgan-transformer', data: 'shapes-tiny', out, name: 'bad', modelConfig: { vqgan: join(out, 's2') }, train: { steps: 1 }, pictures: false }),
+      /vqgan-transformer: run .*s2 is a 'vqgan-transformer' run, not a VQ-VAE \(model 'vqgan' or 'vqvae'\)/,
+    );
+    await assert.rejects(
+      trainRun({ model: 'vqgan-transformer', data: 'shapes-tiny', out, name: 'bad2', modelConfig: { vqgan: join(out, 'nothing') }, train: { steps: 1 }, pictures: false }),
+      /vqgan-transformer: no run at .*nothing/,
+    );
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
