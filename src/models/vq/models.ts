@@ -162,7 +162,7 @@ export function openVQVAERun(ref: string, data: DataInfo, options: { who?: strin
   const who = options.who ?? 'vqvae-prior';
   const key = options.key ?? 'vqvae';
   const models = options.models ?? ['vqvae'];
-  if (!ref) throw new Error(`${who}: set the ${models.join(' or ')} run it models, e.g. --config ${key}=runs/${models[0]}-${data.name}`);
+  if (!ref) throw new Error(`${who}: set the VQ-VAE run it models (model ${models.join(' or ')}), e.g. --config ${key}=runs/${models[0]}-${data.name}`);
   const candidates = [ref, resolve('runs', ref)];
   if (!candidates.some((p) => existsSync(resolve(p, 'config.json')))) throw new Error(`${who}: no run at ${candidates.map((p) => resolve(p)).join(' or ')} (config ${key}=${ref})`);
   const opened = openRun(ref);
