@@ -5,22 +5,10 @@
  * split; 2×2 supersampling smooths the edges. Labels: 0 square, 1 disc, 2 triangle.
  */
 import { torch } from '../tensor/index.ts';
-import type { ImageSet, Split } from './images.ts';
+import { mulberry32, type ImageSet, type Split } from './images.ts';
 
 export const SHAPE_CLASSES = ['square', 'disc', 'triangle'];
 export const SHAPES_SIZE = 32;
-
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TRI = Math.sqrt(3) / 2;
 
@@ -37,7 +25,7 @@ function inside(k: number, u: number, v: number): boolean {
 /** Renders n images [n, 3, 32, 32] uint8 and labels from a seed. */
 export function renderShapes(n: number, seed: number): { pixels: Uint8Array; labels: Uint8Array } {
   const S = SHAPES_SIZE;
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const pixels = new Uint8Array(n * 3 * S * S);
   const labels = new Uint8Array(n);
   for (let i = 0; i < n; i++) {

@@ -18,6 +18,8 @@ export const sampleCommand: Command = {
     temperature: { type: 'float', default: 1, help: 'scale of the base noise' },
     steps: { type: 'int', help: 'sampler steps (families that have a sampler)' },
     seed: { type: 'int', default: 0, help: 'sampling seed' },
+    'top-k': { type: 'int', help: 'autoregressive models: sample among the k most likely tokens' },
+    'top-p': { type: 'float', help: 'autoregressive models: sample in the nucleus of probability p' },
     ...RUN_FLAGS,
     trajectory: { type: 'bool', help: '2D flows: write trajectory-<step>.gif and -strip.png, base samples moving through the layers (or a CNF\'s ODE)' },
     temperatures: { type: 'string', help: 'images: one grid per temperature side by side, e.g. 0.5,0.7,1 (writes temperatures-<step>.png)' },
@@ -29,7 +31,12 @@ export const sampleCommand: Command = {
       const n = (flags.n as number | undefined) ?? (kind === 'image' ? 64 : 2000);
       if (!(n >= 1)) throw new UsageError(`--n must be >= 1, got ${n}`);
       const seed = flags.seed as number;
-      const sampleOptions = { temperature: flags.temperature as number, ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}) };
+      const sampleOptions = {
+        temperature: flags.temperature as number,
+        ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}),
+        ...(flags['top-k'] !== undefined ? { topK: flags['top-k'] as number } : {}),
+        ...(flags['top-p'] !== undefined ? { topP: flags['top-p'] as number } : {}),
+      };
       const out = (flags.out as string | undefined) ?? join(opened.run.samplesDir, `sample-${opened.step}-seed${seed}.png`);
       torch.manualSeed(deriveSeed(seed, 'sample', opened.step));
       if (flags.trajectory) {
