@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { torch, type Tensor } from '../src/tensor/index.ts';
 import { openRun, loadData, deriveSeed, type OpenedRun } from '../src/train/index.ts';
 import { imageGrid } from '../src/io/image.ts';
-import { composeSideBySide } from '../src/io/plot.ts';
+import { composeSideBySide, renderLineChart } from '../src/io/plot.ts';
 import { frechetDistance } from '../src/metrics/features.ts';
 import { codebookHistogram, codebookOverTraining, codeGridPicture } from '../src/models/vq/pictures.ts';
 import { FeaturePerceptualLoss, type VQVAEParts, type VQGANTransformerInstance } from '../src/models/vq/index.ts';
@@ -85,6 +85,14 @@ try {
           codebookOverTraining(s1.run.readMetrics() as never, K, hist).savePng(p);
           written.push(p);
         }
+      }
+      const recs = s1.run.readMetrics() as unknown as Record<string, number>[];
+      const adv = recs.filter((r) => r['d.loss'] !== undefined);
+      if (adv.length) {
+        const series = ['d_weight', 'g_adv', 'd.loss', 'd.logits_real', 'd.logits_fake'].map((k) => ({ name: k, x: adv.map((r) => r.step!), values: adv.map((r) => r[k]!) }));
+        const gp = join(outDir, 'vqgan-gan.png');
+        renderLineChart(series, { title: `adversarial terms after discStart (${s1.config.modelConfig.discStart})`, xLabel: 'step', size: [640, 320] }).savePng(gp);
+        written.push(gp);
       }
       const p = join(outDir, 'vqgan-recon.png');
       composeSideBySide(grids, { labels, gap: 12 }).savePng(p);
