@@ -108,7 +108,7 @@ export function parseMnistDigitFile(buf: Uint8Array, name: string): Uint8Array {
 }
 
 /** Deterministic PRNG (mulberry32) for the fixed split: independent of libtorch's generator. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

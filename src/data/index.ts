@@ -7,3 +7,4 @@ export {
 } from './images.ts';
 export { DataLoader, type DataLoaderOptions, type Batchable } from './loader.ts';
 export { datasets, getDataset, type DatasetInfo, type Dataset2D, type DatasetImage } from './registry.ts';
+export { loadShapes, renderShapes, SHAPE_CLASSES } from './shapes.ts';

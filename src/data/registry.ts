@@ -1,6 +1,7 @@
 /** The data-set registry: every data set by name, so the CLI can list, sample and load them. */
 import type { Tensor, Generator } from '../tensor/index.ts';
 import { toy2d } from './toy2d.ts';
+import { loadShapes } from './shapes.ts';
 import { loadMnist, loadFashionMnist, binarizedSet, type ImageSet, type Split } from './images.ts';
 
 export interface Dataset2D {
@@ -78,6 +79,16 @@ export const datasets: Record<string, DatasetInfo> = {
     sizes: { train: 60000, test: 10000 },
     load: (split = 'train') => binarizedSet(loadFashionMnist(split), split === 'train' ? 3 : 4),
     install: 'sudo apt-get install dataset-fashion-mnist (or set GENLAB_FASHION_MNIST_DIR to a folder with the idx files)',
+  },
+  shapes: {
+    name: 'shapes',
+    kind: 'image',
+    description: 'Colour shapes made on the fly: 32x32 RGB square/disc/triangle, random colour, size, position, rotation, background (10k/2k)',
+    shape: [3, 32, 32],
+    numClasses: 3,
+    sizes: { train: 10000, test: 2000 },
+    load: (split = 'train') => loadShapes(split),
+    install: '(made on the fly; nothing to install)',
   },
 };
 

@@ -51,6 +51,22 @@ export interface SampleOptions {
 }
 
 /**
+ * One optimizer of a family that trains several (adversarial families: a generator and a
+ * discriminator). Its parameters are those of the named modules; every trainable parameter of the
+ * model must belong to exactly one group.
+ */
+export interface ParamGroupSpec {
+  /** Short name: it prefixes the group's logged terms (`d.loss`) and its checkpoint state. */
+  name: string;
+  /** Keys of `ModelInstance.modules` whose parameters this optimizer updates. */
+  modules: string[];
+  /** Learning rate as a multiple of the run's lr (default 1). */
+  lrScale?: number;
+  /** Adam's betas for this group (default: the run's). */
+  betas?: [number, number];
+}
+
+/**
  * A built model. Its tensors belong to its modules (kept); `loss`, `sample` and `logProb` make
  * tensors in the caller's scope.
  */
@@ -59,6 +75,21 @@ export interface ModelInstance {
   modules: Record<string, Module>;
   /** The training loss of one batch at a step (the step lets schedules inside the loss vary). */
   loss(batch: Batch, step: number): LossTerms;
+  /**
+   * Several optimizers in one step (optional; e.g. generator then discriminator). When set, each
+   * step calls `groupLoss` once per group, in this order, and after each call backpropagates that
+   * loss and steps that group's optimizer alone (every gradient is cleared before each backward).
+   * Checkpoints hold every group's optimizer state; resume stays exact.
+   */
+  groups?: ParamGroupSpec[];
+  /**
+   * The loss of one group at a step. `shared` is one object per step, passed to every group in
+   * order, so a later group can reuse an earlier group's forward pass (e.g. the reconstruction,
+   * detached, for the discriminator). Terms are logged as `<group>.<term>` except for the first
+   * group, whose terms keep their names (its `loss` is the run's `loss`). Returning null skips the
+   * group at this step (no backward, no update: e.g. a discriminator before it is switched on).
+   */
+  groupLoss?(group: string, batch: Batch, step: number, shared: Record<string, unknown>): LossTerms | null;
   /** n samples, shape [n, ...dataInfo.shape], in data space. */
   sample(n: number, options?: SampleOptions): Tensor;
   /** Log density (nats) of each example: shape [n]. Enables NLL evaluation and density plots. */

@@ -164,3 +164,80 @@ export class ModulesEMA {
     for (const [, , e] of this.emas) e.dispose();
   }
 }
+
+/** One named optimizer per parameter group, seen by the trainer as one TrainOptimizer. */
+export class GroupedOptimizer implements TrainOptimizer {
+  private base = 0;
+  constructor(readonly groups: { name: string; params: NamedParams; lrScale: number; optimizer: TrainOptimizer }[]) {}
+  get lr(): number {
+    return this.base;
+  }
+  /** Sets every group's learning rate to lr × its lrScale. */
+  set lr(v: number) {
+    this.base = v;
+    for (const g of this.groups) g.optimizer.lr = v * g.lrScale;
+  }
+  group(name: string): { name: string; params: NamedParams; lrScale: number; optimizer: TrainOptimizer } {
+    const g = this.groups.find((x) => x.name === name);
+    if (!g) throw new Error(`no optimizer group '${name}' (groups: ${this.groups.map((x) => x.name).join(', ')})`);
+    return g;
+  }
+  step(): void {
+    for (const g of this.groups) g.optimizer.step();
+  }
+  zeroGrad(): void {
+    for (const g of this.groups) g.optimizer.zeroGrad();
+  }
+  /** Parameter names are unique across groups, so the groups' state tensors merge without prefixes. */
+  stateTensors(): Record<string, Tensor> {
+    return Object.assign({}, ...this.groups.map((g) => g.optimizer.stateTensors()));
+  }
+  stateMeta(): Record<string, unknown> {
+    return { type: 'groups', groups: Object.fromEntries(this.groups.map((g) => [g.name, g.optimizer.stateMeta()])) };
+  }
+  loadState(tensors: Record<string, Tensor>, meta: Record<string, unknown>): void {
+    if (meta.type !== 'groups') throw new Error(`the checkpoint has one optimizer (${String(meta.type)}); this run's model trains groups ${this.groups.map((g) => g.name).join(', ')}`);
+    const metas = (meta.groups ?? {}) as Record<string, Record<string, unknown>>;
+    for (const g of this.groups) {
+      const m = metas[g.name];
+      if (!m) throw new Error(`the checkpoint has no optimizer state for group '${g.name}' (it has: ${Object.keys(metas).join(', ') || 'none'})`);
+      g.optimizer.loadState(tensors, m);
+    }
+  }
+  dispose(): void {
+    for (const g of this.groups) g.optimizer.dispose();
+  }
+}
+
+/**
+ * The optimizers of a model that declares parameter groups: one per group, each over the named
+ * parameters of its modules (`<module>.<param>`), with the group's betas and lr scale. Every
+ * trainable parameter must fall in exactly one group.
+ */
+export function createGroupedOptimizer(
+  params: NamedParams,
+  specs: { name: string; modules: string[]; lrScale?: number; betas?: [number, number] }[],
+  c: TrainConfig,
+): GroupedOptimizer {
+  const owner = new Map<string, string>();
+  for (const s of specs) {
+    for (const m of s.modules) {
+      if (owner.has(m)) throw new Error(`module '${m}' is in optimizer groups '${owner.get(m)}' and '${s.name}'`);
+      owner.set(m, s.name);
+    }
+  }
+  const byGroup = new Map<string, NamedParams>(specs.map((s) => [s.name, []]));
+  for (const np of params) {
+    const mod = np[0].slice(0, np[0].indexOf('.'));
+    const g = owner.get(mod);
+    if (!g) throw new Error(`parameter '${np[0]}' belongs to no optimizer group (groups: ${specs.map((s) => `${s.name}=[${s.modules.join(', ')}]`).join(' ')})`);
+    byGroup.get(g)!.push(np);
+  }
+  return new GroupedOptimizer(
+    specs.map((s) => {
+      const ps = byGroup.get(s.name)!;
+      if (ps.length === 0) throw new Error(`optimizer group '${s.name}' has no trainable parameters (modules ${s.modules.join(', ')})`);
+      return { name: s.name, params: ps, lrScale: s.lrScale ?? 1, optimizer: createOptimizer(ps, s.betas ? { ...c, betas: s.betas } : c) };
+    }),
+  );
+}

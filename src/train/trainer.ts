@@ -23,7 +23,7 @@ import { learningRate, DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.t
 import { StepBatches } from './batches.ts';
 import { deriveSeed } from './seed.ts';
 import { RunDir, type MetricsRecord, type RunConfig } from './run.ts';
-import { createOptimizer, clipGradNorm, ModulesEMA, type NamedParams, type TrainOptimizer } from './optim.ts';
+import { createOptimizer, createGroupedOptimizer, clipGradNorm, ModulesEMA, GroupedOptimizer, type NamedParams, type TrainOptimizer } from './optim.ts';
 import { loadModules, loadTrainingCheckpoint, saveTrainingCheckpoint } from './checkpoint.ts';
 import { writeLossCurve, writeSamplePictures } from './pictures.ts';
 import { DataParallel, type DataParallelOptions } from './distributed/data-parallel.ts';
@@ -123,7 +123,7 @@ export class Trainer {
     this.train = options.config.train;
     this.params = namedParameters(options.model);
     if (this.params.length === 0) throw new Error(`model '${options.config.model}' has no trainable parameters`);
-    this.optimizer = createOptimizer(this.params, this.train);
+    this.optimizer = options.model.groups?.length ? createGroupedOptimizer(this.params, options.model.groups, this.train) : createOptimizer(this.params, this.train);
     this.ema = this.train.ema > 0 ? new ModulesEMA(this.model.modules, this.train.ema) : null;
     const g = options.group;
     this.isMain = !g || g.rank === 0;
@@ -207,6 +207,11 @@ export class Trainer {
   /** One optimizer step (the step-th, 0-based); returns the loss terms as numbers. */
   private async trainStep(step: number): Promise<Record<string, number>> {
     this.optimizer.lr = learningRate(this.train, step);
+    if (this.optimizer instanceof GroupedOptimizer) {
+      if (this.dp) throw new Error(`data-parallel training of '${this.opts.config.model}' (several optimizers: adversarial groups) is not supported yet; train it in one process`);
+      torch.manualSeed(this.stepSeed(step));
+      return this.groupedStep(step, this.optimizer);
+    }
     const dp = this.dp;
     return torch.scope(async () => {
       if (dp) await dp.syncBuffers();
@@ -239,6 +244,47 @@ export class Trainer {
       }
       this.optimizer.step();
       this.optimizer.zeroGrad();
+      this.ema?.update();
+      return values;
+    });
+  }
+
+  /**
+   * One step of a model with several optimizer groups: for each group in order, its loss, backward
+   * (every gradient cleared first, so a generator loss leaves nothing in the discriminator's
+   * .grad), clipping of its parameters, and its optimizer's update. The first group's terms keep
+   * their names; others are logged as `<group>.<term>`.
+   */
+  private groupedStep(step: number, opt: GroupedOptimizer): Record<string, number> {
+    const model = this.model;
+    if (!model.groupLoss) throw new Error(`model '${this.config.model}' declares optimizer groups but no groupLoss`);
+    return torch.scope(() => {
+      const batch = this.batches.batch(step);
+      const shared: Record<string, unknown> = {};
+      const values: Record<string, number> = {};
+      for (const [gi, g] of opt.groups.entries()) {
+        const terms: LossTerms | null = model.groupLoss!(g.name, batch, step, shared);
+        if (terms === null) continue;
+        const name = (k: string): string => (gi === 0 ? k : `${g.name}.${k}`);
+        for (const [k, t] of Object.entries(terms)) values[name(k)] = t.numel() === 1 ? t.item() : t.mean().item();
+        const lossValue = values[name('loss')]!;
+        if (!Number.isFinite(lossValue)) {
+          values.loss = lossValue;
+          opt.zeroGrad();
+          return values;
+        }
+        opt.zeroGrad();
+        terms.loss.backward();
+        const norm = clipGradNorm(g.params.map(([, p]) => p), this.train.clipGrad);
+        values[name('gradNorm')] = norm;
+        if (!Number.isFinite(norm)) {
+          values.gradNorm = norm;
+          opt.zeroGrad();
+          return values;
+        }
+        g.optimizer.step();
+      }
+      opt.zeroGrad();
       this.ema?.update();
       return values;
     });

@@ -22,6 +22,8 @@ export const sampleCommand: Command = {
     guidance: { type: 'float', help: 'diffusion: classifier-free guidance scale (class-conditional runs; 1 = none)' },
     class: { type: 'int', help: 'diffusion: draw every sample of this class (class-conditional runs)' },
     seed: { type: 'int', default: 0, help: 'sampling seed' },
+    'top-k': { type: 'int', help: 'autoregressive models: sample among the k most likely tokens' },
+    'top-p': { type: 'float', help: 'autoregressive models: sample in the nucleus of probability p' },
     ...RUN_FLAGS,
     trajectory: { type: 'bool', help: '2D flows: write trajectory-<step>.gif and -strip.png, base samples moving through the layers (or a CNF\'s ODE)' },
     temperatures: { type: 'string', help: 'images: one grid per temperature side by side, e.g. 0.5,0.7,1 (writes temperatures-<step>.png)' },
@@ -36,6 +38,8 @@ export const sampleCommand: Command = {
       const sampleOptions: Record<string, unknown> = { temperature: flags.temperature as number, ...(flags.steps !== undefined ? { steps: flags.steps as number } : {}) };
       for (const k of ['sampler', 'sigmas', 'guidance'] as const) if (flags[k] !== undefined) sampleOptions[k] = flags[k];
       if (flags.class !== undefined) sampleOptions.labels = new Array(n).fill(flags.class as number);
+      if (flags['top-k'] !== undefined) sampleOptions.topK = flags['top-k'];
+      if (flags['top-p'] !== undefined) sampleOptions.topP = flags['top-p'];
       const out = (flags.out as string | undefined) ?? join(opened.run.samplesDir, `sample-${opened.step}-seed${seed}.png`);
       torch.manualSeed(deriveSeed(seed, 'sample', opened.step));
       if (flags.trajectory) {

@@ -154,19 +154,25 @@ export interface VQPriorConfig extends ModelConfig {
   kernel: number;
 }
 
-/** Opens the VQ-VAE run a prior names, with clear errors. */
-export function openVQVAERun(ref: string, data: DataInfo): OpenedRun & { model: VQVAEInstance } {
-  if (!ref) throw new Error("vqvae-prior: set the VQ-VAE run it models, e.g. --config vqvae=runs/vqvae-mnist");
+/**
+ * Opens the stage-1 run a later stage names (config key `key`), with clear errors: no such run, a run
+ * of another family (`models` lists the accepted ones), or trained on other data.
+ */
+export function openVQVAERun(ref: string, data: DataInfo, options: { who?: string; key?: string; models?: string[] } = {}): OpenedRun & { model: VQVAEInstance } {
+  const who = options.who ?? 'vqvae-prior';
+  const key = options.key ?? 'vqvae';
+  const models = options.models ?? ['vqvae'];
+  if (!ref) throw new Error(`${who}: set the VQ-VAE run it models (model ${models.join(' or ')}), e.g. --config ${key}=runs/${models[0]}-${data.name}`);
   const candidates = [ref, resolve('runs', ref)];
-  if (!candidates.some((p) => existsSync(resolve(p, 'config.json')))) throw new Error(`vqvae-prior: no run at ${candidates.map((p) => resolve(p)).join(' or ')} (config vqvae=${ref})`);
+  if (!candidates.some((p) => existsSync(resolve(p, 'config.json')))) throw new Error(`${who}: no run at ${candidates.map((p) => resolve(p)).join(' or ')} (config ${key}=${ref})`);
   const opened = openRun(ref);
-  if (opened.config.model !== 'vqvae' || !('vq' in opened.model)) {
+  if (!models.includes(opened.config.model) || !('vq' in opened.model)) {
     opened.dispose();
-    throw new Error(`vqvae-prior: run ${opened.run.dir} is a '${opened.config.model}' run, not a VQ-VAE (model 'vqvae')`);
+    throw new Error(`${who}: run ${opened.run.dir} is a '${opened.config.model}' run, not a VQ-VAE (model ${models.map((m) => `'${m}'`).join(' or ')})`);
   }
   if (opened.config.data.name !== data.name) {
     opened.dispose();
-    throw new Error(`vqvae-prior: the VQ-VAE run ${opened.run.dir} was trained on '${opened.config.data.name}', this prior's data is '${data.name}'`);
+    throw new Error(`${who}: the ${opened.config.model} run ${opened.run.dir} was trained on '${opened.config.data.name}', this model's data is '${data.name}'`);
   }
   return opened as OpenedRun & { model: VQVAEInstance };
 }

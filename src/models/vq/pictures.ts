@@ -43,3 +43,38 @@ export function codebookOverTraining(records: { step: number; perplexity?: numbe
   );
   return composeSideBySide([histogram, chart], { gap: 12 });
 }
+
+/**
+ * A sample beside its code grid: the decoded image (upscaled) and an h×w grid of cells, one per
+ * code, coloured by code index (a fixed hue per index) and labelled with it.
+ */
+export function codeGridPicture(image: Canvas, codes: number[][], codebookSize: number, options: { cell?: number; title?: string } = {}): Canvas {
+  const cell = options.cell ?? 26;
+  const h = codes.length, w = codes[0]?.length ?? 0;
+  const gridW = w * cell, gridH = h * cell;
+  const img = image.upscale(Math.max(1, Math.floor(gridH / image.height)));
+  const top = 20;
+  const c = new Canvas(img.width + 16 + gridW + 8, Math.max(img.height, gridH) + top + 8, WHITE);
+  c.text(c.width / 2, 4, options.title ?? `sample and its ${h}x${w} code grid (${codebookSize} codes)`, BLACK, { align: 'center' });
+  c.draw(img, 4, top);
+  const x0 = img.width + 12;
+  for (let i = 0; i < h; i++) {
+    for (let j = 0; j < w; j++) {
+      const k = codes[i]![j]!;
+      const hue = (k * 137.508) % 360; // golden-angle hues: neighbours in index get distant colours
+      const col = hsl(hue, 0.55, 0.72);
+      c.rect(x0 + j * cell, top + i * cell, cell - 1, cell - 1, col);
+      c.text(x0 + j * cell + cell / 2, top + i * cell + cell / 2, String(k), BLACK, { align: 'center', baseline: 'middle' });
+    }
+  }
+  return c;
+}
+
+function hsl(h: number, s: number, l: number): [number, number, number] {
+  const a = s * Math.min(l, 1 - l);
+  const f = (n: number) => {
+    const k = (n + h / 30) % 12;
+    return Math.round(255 * (l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  };
+  return [f(0), f(8), f(4)];
+}
