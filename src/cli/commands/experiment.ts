@@ -21,7 +21,7 @@ export const experimentCommand: Command = {
   async run(positional, flags): Promise<number> {
     const name = positional[0];
     if (!name || !(EXPERIMENTS as readonly string[]).includes(name)) {
-      throw new UsageError(`genlab experiment: name one of ${EXPERIMENTS.join(', ')}${name ? `; got '${name}'` : ''}`);
+      throw new UsageError(`name one of ${EXPERIMENTS.join(', ')}${name ? `; got '${name}'` : ''}`);
     }
     const temperatures = list(String(flags.temperatures));
     const bad = temperatures.find((t) => !(t > 0));
