@@ -7,9 +7,9 @@
  * bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeResultsSection } from './results-file.ts';
 
 const here = join(fileURLToPath(import.meta.url), '..');
 const args = process.argv.slice(2);
@@ -59,13 +59,5 @@ keeps only the ODE state and solves the augmented ODE backwards (about twice the
 
 ${rows.join('\n')}
 `;
-const path = join(here, 'RESULTS.md');
-const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
-const start = text.indexOf('## CNF: adjoint vs backprop');
-let out: string;
-if (start >= 0) {
-  const next = text.indexOf('\n## ', start + 3);
-  out = text.slice(0, start) + section + (next >= 0 ? text.slice(next + 1) : '');
-} else out = `${text.trimEnd()}\n\n${section}`;
-writeFileSync(path, out);
+writeResultsSection('CNF: adjoint vs backprop through the solver', section);
 console.log(section);

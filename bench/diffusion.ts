@@ -9,7 +9,7 @@
  * third column, channels_last inputs. Writes the "Diffusion UNet" section of bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { saveSafetensors } from '../src/io/safetensors.ts';
 import { loadData } from '../src/train/data.ts';
 import { Adam } from '../src/optim/index.ts';
 import type { DiffusionInstance } from '../src/models/diffusion/index.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, def: string) => {
@@ -129,12 +130,5 @@ PyTorch runs NCHW (its default).
 `;
 console.log(section);
 const heading = '## Diffusion UNet (EDM, Fashion-MNIST config)';
-const path = join(here, 'RESULTS.md');
-let md = existsSync(path) ? readFileSync(path, 'utf8') : '';
-const start = md.indexOf(`\n${heading}\n`);
-if (start >= 0) {
-  const next = md.indexOf('\n## ', start + heading.length + 2);
-  md = md.slice(0, start) + '\n' + section + (next >= 0 ? md.slice(next) : '');
-} else md = md.replace(/\n*$/, '\n\n') + section;
-writeFileSync(path, md);
-console.log(`updated ${path}`);
+writeResultsSection(heading.slice(3), section);
+console.log(`updated bench/RESULTS.md (${heading})`);

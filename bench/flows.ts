@@ -7,7 +7,7 @@
  * Writes (or replaces) the "Glow on MNIST" section at the end of bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import '../src/models/flows/models.ts';
 import { loadSafetensors } from '../src/io/safetensors.ts';
 import { loadData } from '../src/train/data.ts';
 import { Adam } from '../src/optim/index.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, def: string) => {
@@ -104,17 +105,8 @@ step over ${iters} steps, best of ${reps} interleaved runs (${cpus()[0]?.model ?
 | ${describe} | ${ours.toFixed(1)} | ${theirs.toFixed(1)} | ${ratio.toFixed(2)} |
 | same, wall-clock ms per step (best of the same runs) | ${oursWall.toFixed(1)} | ${theirsWall.toFixed(1)} | ${(oursWall / theirsWall).toFixed(2)} |
 `;
-const path = join(here, 'RESULTS.md');
-let md = existsSync(path) ? readFileSync(path, 'utf8') : '';
-const start = md.indexOf(`\n${heading}\n`);
-if (start >= 0) {
-  const next = md.indexOf('\n## ', start + heading.length + 2);
-  md = md.slice(0, start) + '\n' + section + (next >= 0 ? md.slice(next) : '');
-} else {
-  md = md.replace(/\n*$/, '\n\n') + section;
-}
-writeFileSync(path, md);
-console.log(`updated ${path} (${heading})`);
+writeResultsSection(heading.slice(3), section);
+console.log(`updated bench/RESULTS.md (${heading})`);
 m.dispose?.();
 opt.dispose();
 x.dispose();

@@ -7,7 +7,7 @@
  * replaces) the "Latent-variable models on MNIST" section of bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ import { getModel } from '../src/models/index.ts';
 import { loadSafetensors } from '../src/io/safetensors.ts';
 import { loadData } from '../src/train/data.ts';
 import { Adam } from '../src/optim/index.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, def: string) => {
@@ -109,14 +110,5 @@ ${iters} steps after 3 warm-up steps, best of ${reps} interleaved runs (${cpus()
 |---|---|---|---|
 ${rows.join('\n')}
 `;
-const path = join(here, 'RESULTS.md');
-let md = existsSync(path) ? readFileSync(path, 'utf8') : '';
-const start = md.indexOf(`\n${heading}\n`);
-if (start >= 0) {
-  const next = md.indexOf('\n## ', start + heading.length + 2);
-  md = md.slice(0, start) + '\n' + section + (next >= 0 ? md.slice(next) : '');
-} else {
-  md = md.replace(/\n*$/, '\n\n') + section;
-}
-writeFileSync(path, md);
+writeResultsSection(heading.slice(3), section);
 console.log(section);

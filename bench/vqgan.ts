@@ -7,7 +7,6 @@
  * each is kept. Writes (or replaces) the "VQGAN stage 2" section of bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { torch } from '../src/tensor/index.ts';
@@ -17,6 +16,7 @@ import { buildVQGAN, vqganFamily, type VQGANConfig } from '../src/models/vq/inde
 import { namedParameters } from '../src/train/trainer.ts';
 import { createGroupedOptimizer } from '../src/train/optim.ts';
 import { resolveTrainConfig } from '../src/train/config.ts';
+import { writeResultsSection } from './results-file.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, def: string) => {
@@ -137,10 +137,5 @@ const section = [
   `| sampling, no cache (tokens/s) | ${f(best.g.tokens_per_s_nocache!)} | ${f(best.p.tokens_per_s_nocache!)} | ${(best.p.tokens_per_s_nocache! / best.g.tokens_per_s_nocache!).toFixed(2)} |`,
   '',
 ].join('\n');
-const path = join(here, 'RESULTS.md');
-const old = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-const start = old.indexOf('## VQGAN');
-const rest = start >= 0 ? old.slice(start).indexOf('\n## ', 3) : -1;
-const next = start >= 0 ? (rest >= 0 ? old.slice(0, start) + section + old.slice(start + rest + 1) : old.slice(0, start) + section) : `${old.trimEnd()}\n\n${section}`;
-writeFileSync(path, next);
+writeResultsSection('VQGAN', section);
 console.log(section);

@@ -8,8 +8,8 @@ import { getModel, resolveConfig } from '../../../src/models/index.ts';
 import { Flow, LogitTransform, flowInstance, CNF, type BaseDistribution } from '../../../src/models/flows/index.ts';
 import { flowOf, flowTrajectory, writeTrajectory, temperatureGrids } from '../../../src/models/flows/pictures.ts';
 import { decodeGif } from '../../../src/io/gif.ts';
+import { cli } from '../../cli/run-cli.ts';
 import { decodePng } from '../../../src/io/png.ts';
-import { main } from '../../../src/cli/main.ts';
 
 /** Standard logistic over [D]: if logit(u) is logistic, u is uniform on (0, 1). */
 class Logistic implements BaseDistribution {
@@ -110,25 +110,6 @@ describe('flow pictures', () => {
     m.dispose?.();
   });
 });
-
-/** Runs the CLI in-process, capturing its output. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const { log, error } = console;
-  const write = process.stderr.write.bind(process.stderr);
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-    process.stderr.write = write;
-  }
-}
 
 describe('image flows through the CLI', () => {
   test('genlab train glow --data mnist (tiny), eval prints test bits/dim, sample --temperatures writes a grid', async () => {
