@@ -7,5 +7,6 @@ export function writeResultsSection(title: string, table: string): void {
   const old = readFileSync(file, 'utf8');
   const start = old.indexOf(`## ${title}`);
   const next = start >= 0 ? old.indexOf('\n## ', start + 5) : -1;
-  writeFileSync(file, start < 0 ? `${old.trimEnd()}\n\n${table}` : old.slice(0, start) + table + (next >= 0 ? old.slice(next + 1) : ''));
+  const body = `${table.trimEnd()}\n`;
+  writeFileSync(file, start < 0 ? `${old.trimEnd()}\n\n${body}` : old.slice(0, start) + body + (next >= 0 ? `\n${old.slice(next + 1)}` : ''));
 }
