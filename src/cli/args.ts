@@ -26,6 +26,7 @@ export function parseArgs(argv: string[], specs: FlagSpecs): { flags: ParsedFlag
   const byAlias = new Map<string, string>();
   for (const [name, s] of Object.entries(specs)) if (s.alias) byAlias.set(s.alias, name);
   for (const [name, s] of Object.entries(specs)) if (s.default !== undefined) flags[name] = s.default;
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') {
@@ -65,7 +66,13 @@ export function parseArgs(argv: string[], specs: FlagSpecs): { flags: ParsedFlag
       value = argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value (${spec.type})`);
     }
-    flags[name] = convert(name, spec, value);
+    const v = convert(name, spec, value);
+    if (given.has(name)) {
+      // key=value lists (--config a=1 --config b=2) accumulate; any other repeated value is ambiguous
+      if (name === 'config') flags[name] = `${flags[name]},${v}`;
+      else throw new UsageError(`--${name} was given twice ('${flags[name]}' and '${v}'); give it once`);
+    } else flags[name] = v;
+    given.add(name);
   }
   return { flags, positional };
 }
