@@ -144,7 +144,10 @@ test('no leak: saved tensors and node state are freed with the graph', () => {
   torch.scope(() => {
     Exp.apply(torch.zeros([1]));
   });
-  assert.equal(liveFunctionNodes(), nodesBefore);
-  assert.deepEqual(torch.memory(), before);
+  // Upper bounds: unscoped tensors of earlier tests may be freed by the GC guards meanwhile (never added); a
+  // leak of the saved tensors or node state adds 200 of each.
+  assert.ok(liveFunctionNodes() <= nodesBefore, `${liveFunctionNodes()} live nodes, ${nodesBefore} before`);
+  const after = torch.memory();
+  assert.ok(after.tensors <= before.tensors && after.bytes <= before.bytes, `memory ${JSON.stringify(after)} vs ${JSON.stringify(before)} before`);
   w.dispose();
 });

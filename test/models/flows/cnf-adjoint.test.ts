@@ -41,5 +41,6 @@ test('CNF adjoint: one training step moves the loss like back-propagation; a bad
     const g = gradients('adjoint', 'exact', 5);
     assert.ok(Number.isFinite(g.loss));
   });
-  assert.deepEqual(torch.memory(), before, 'the adjoint step leaks no tensors');
+  const after = torch.memory(); // an upper bound: the GC guards may free earlier tests' unscoped tensors meanwhile
+  assert.ok(after.tensors <= before.tensors && after.bytes <= before.bytes, `the adjoint step leaks no tensors: ${JSON.stringify(after)} vs ${JSON.stringify(before)}`);
 });
