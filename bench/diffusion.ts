@@ -20,12 +20,8 @@ import { loadData } from '../src/train/data.ts';
 import { Adam } from '../src/optim/index.ts';
 import type { DiffusionInstance } from '../src/models/diffusion/index.ts';
 import { writeResultsSection } from './results-file.ts';
+import { flag } from './args.ts';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] ? argv[i + 1]! : def;
-};
 const reps = Number(flag('reps', '3'));
 const iters = Number(flag('iters', '5'));
 const B = Number(flag('batch', '32'));

@@ -17,12 +17,8 @@ import { loadSafetensors } from '../src/io/safetensors.ts';
 import { loadData } from '../src/train/data.ts';
 import { Adam } from '../src/optim/index.ts';
 import { writeResultsSection } from './results-file.ts';
+import { flag } from './args.ts';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] ? argv[i + 1]! : def;
-};
 const reps = Number(flag('reps', '5'));
 const iters = Number(flag('iters', '20'));
 const here = join(fileURLToPath(import.meta.url), '..');

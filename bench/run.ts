@@ -13,12 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { torch } from '../src/index.ts';
 import { workloads } from './workloads.ts';
 import type { PeerColumn } from './peers/timeit.ts';
+import { flag } from './args.ts';
 
 const argv = process.argv.slice(2);
-const flag = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] ? argv[i + 1]! : def;
-};
 const json = argv.includes('--json');
 const threads = Number(flag('threads', '1'));
 const reps = Number(flag('reps', '5'));

@@ -17,12 +17,8 @@ import { namedParameters } from '../src/train/trainer.ts';
 import { createGroupedOptimizer } from '../src/train/optim.ts';
 import { resolveTrainConfig } from '../src/train/config.ts';
 import { writeResultsSection } from './results-file.ts';
+import { flag } from './args.ts';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] ? argv[i + 1]! : def;
-};
 const reps = Number(flag('reps', '3'));
 const iters = Number(flag('iters', '10'));
 const here = join(fileURLToPath(import.meta.url), '..');
