@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { torch, type Tensor, type Generator } from '../tensor/index.ts';
 import { readIdx } from './idx.ts';
+import { mulberry32 } from './prng.ts';
 
 export type Split = 'train' | 'test';
 
@@ -107,17 +108,7 @@ export function parseMnistDigitFile(buf: Uint8Array, name: string): Uint8Array {
   return out.subarray(0, n);
 }
 
-/** Deterministic PRNG (mulberry32) for the fixed split: independent of libtorch's generator. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 }; // re-exported for the data sets that import it from here (shapes.ts)
 
 function loadMnistAll(): { pixels: Uint8Array; labels: Uint8Array } {
   if (mnistCache) return mnistCache;

@@ -3,6 +3,7 @@
  * little off the straight line (a curved stroke), travelled with minimum-jerk timing (slow start, fast middle,
  * slow end), with a number of samples that grows with the distance. Deterministic for a given random source.
  */
+import { mulberry32 } from '../../data/prng.ts';
 
 export interface PathOptions {
   /** Largest sideways bend, as a fraction of the distance. Default 0.15. */
@@ -50,14 +51,5 @@ export function humanPath(
   return pts;
 }
 
-/** A small seeded PRNG (mulberry32), so that paths are reproducible in tests. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the paths (mulberry32), re-exported for the operator and tests. */
+export { mulberry32 };
