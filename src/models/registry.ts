@@ -64,6 +64,11 @@ export interface ParamGroupSpec {
   lrScale?: number;
   /** Adam's betas for this group (default: the run's). */
   betas?: [number, number];
+  /**
+   * Whether the trainer's EMA (train setting `ema`) averages this group's modules (default true).
+   * A GAN's discriminator sets false: its average is never used, and averaging it costs a copy.
+   */
+  ema?: boolean;
 }
 
 /**

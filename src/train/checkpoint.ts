@@ -5,7 +5,8 @@
  * - `ema.<module>.<name>`    the EMA weights (when the run has EMA),
  * - `optim.<module>.<name>.<slot>`  the optimizer state (Adam's exp_avg / exp_avg_sq, ...),
  *
- * with the step, the run's config.json, the optimizer's JSON state and the seed in the metadata.
+ * with the step, the run's config.json, the optimizer's JSON state, the seed and the learning-rate
+ * plan's resume anchor (config.ts, LrAnchor) in the metadata.
  * Because the data order and the per-step noise are functions of (seed, step), that is everything
  * a resumed run needs to continue exactly where the checkpoint was taken. The `model.*` tensors load
  * into PyTorch with `safetensors.torch.load_file` and a prefix strip.
@@ -14,6 +15,7 @@ import { torch, type Tensor } from '../tensor/index.ts';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.ts';
 import type { Module } from '../nn/index.ts';
 import type { RunConfig } from './run.ts';
+import type { LrAnchor } from './config.ts';
 
 /** What a checkpoint holds, as read back. Tensors are owned by the scope that loaded them. */
 export interface CheckpointContents {
@@ -27,6 +29,8 @@ export interface CheckpointContents {
   /** The EMA's JSON state (update counts). */
   emaMeta: Record<string, unknown>;
   optim: { tensors: Record<string, Tensor>; meta: Record<string, unknown> } | null;
+  /** Where a resume re-anchored the learning-rate plan (null: the run's first plan). */
+  lrAnchor: LrAnchor | null;
 }
 
 /** What to write. */
@@ -38,6 +42,7 @@ export interface CheckpointState {
   ema?: Record<string, Tensor> | null;
   emaMeta?: Record<string, unknown>;
   optim?: { tensors: Record<string, Tensor>; meta: Record<string, unknown> } | null;
+  lrAnchor?: LrAnchor | null;
 }
 
 /** Writes a checkpoint atomically (a crash leaves the previous file or the new one). */
@@ -53,7 +58,7 @@ export function saveTrainingCheckpoint(path: string, s: CheckpointState): void {
       optimizer: s.optim ? { tensors: s.optim.tensors, state: s.optim.meta } : undefined,
       step: s.step,
       config: s.config,
-      extra: { seed: s.seed, ema: s.emaMeta ?? null },
+      extra: { seed: s.seed, ema: s.emaMeta ?? null, lrAnchor: s.lrAnchor ?? null },
     }),
   );
 }
@@ -66,7 +71,7 @@ export function loadTrainingCheckpoint(path: string, device?: string): Checkpoin
     const dot = k.indexOf('.');
     (model[k.slice(0, dot)] ??= {})[k.slice(dot + 1)] = t;
   }
-  const extra = (c.extra ?? {}) as { seed?: number; ema?: Record<string, unknown> | null };
+  const extra = (c.extra ?? {}) as { seed?: number; ema?: Record<string, unknown> | null; lrAnchor?: LrAnchor | null };
   const config = (c.config ?? null) as RunConfig | null;
   return {
     step: c.step,
@@ -76,6 +81,7 @@ export function loadTrainingCheckpoint(path: string, device?: string): Checkpoin
     ema: c.ema ?? null,
     emaMeta: extra.ema ?? {},
     optim: c.optimizer ? { tensors: c.optimizer.tensors, meta: (c.optimizer.state ?? {}) as Record<string, unknown> } : null,
+    lrAnchor: extra.lrAnchor ?? null,
   };
 }
 

@@ -143,3 +143,41 @@ export function learningRate(c: Pick<TrainConfig, 'lr' | 'warmup' | 'schedule' |
   if (c.schedule === 'linear') return c.lr + (lo - c.lr) * t;
   return lo + 0.5 * (c.lr - lo) * (1 + Math.cos(Math.PI * t));
 }
+
+/**
+ * Where a resumed run's learning-rate plan restarts: at `step` the lr is `lr`, and from there it
+ * decays (cosine or linear, as the schedule says) to minLrRatio × the run's lr at its last step, or
+ * holds `lr` (constant schedule). Set when a resume changes the plan (more steps, another lr or
+ * schedule), so that a longer cosine never climbs back up; null for a run on its first plan.
+ */
+export interface LrAnchor {
+  step: number;
+  lr: number;
+}
+
+/** The learning rate at a step under a plan that may have been re-anchored by a resume. */
+export function scheduledLearningRate(c: Pick<TrainConfig, 'lr' | 'warmup' | 'schedule' | 'minLrRatio' | 'steps'>, anchor: LrAnchor | null, step: number): number {
+  if (!anchor || step < anchor.step) return learningRate(c, step);
+  if (c.schedule === 'constant') return anchor.lr;
+  const span = Math.max(1, c.steps - 1 - anchor.step);
+  const t = Math.min(1, Math.max(0, (step - anchor.step) / span));
+  // never upward: a resume with a larger minLrRatio holds the lr reached
+  const lo = Math.min(c.lr * c.minLrRatio, anchor.lr);
+  if (c.schedule === 'linear') return anchor.lr + (lo - anchor.lr) * t;
+  return lo + 0.5 * (anchor.lr - lo) * (1 + Math.cos(Math.PI * t));
+}
+
+type PlanFields = Pick<TrainConfig, 'lr' | 'warmup' | 'schedule' | 'minLrRatio' | 'steps'>;
+
+/**
+ * The anchor of a run resumed at `step` whose checkpoint was trained under `before` (and its own
+ * anchor) and continues under `now`. An unchanged plan keeps its anchor (so a resume is exact);
+ * a changed one continues from the lr the old plan had reached at `step`, scaled by now.lr /
+ * before.lr (a resume with a 10× lower lr after a divergence is 10× lower from there on).
+ */
+export function resumeLrAnchor(before: PlanFields, beforeAnchor: LrAnchor | null, now: PlanFields, step: number): LrAnchor | null {
+  const same = before.steps === now.steps && before.lr === now.lr && before.schedule === now.schedule && before.minLrRatio === now.minLrRatio && before.warmup === now.warmup;
+  if (same) return beforeAnchor;
+  if (step < now.warmup) return null;
+  return { step, lr: (scheduledLearningRate(before, beforeAnchor, step) * now.lr) / before.lr };
+}

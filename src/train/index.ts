@@ -2,7 +2,7 @@
  * genlab train: the Trainer every model family reuses, run folders, checkpoints, deterministic
  * batches and seeds, and the by-name entry points used by the CLI (trainRun, openRun).
  */
-export { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, learningRate, type TrainConfig } from './config.ts';
+export { DEFAULT_TRAIN_CONFIG, resolveTrainConfig, learningRate, scheduledLearningRate, resumeLrAnchor, type LrAnchor, type TrainConfig } from './config.ts';
 export { deriveSeed } from './seed.ts';
 export { StepBatches } from './batches.ts';
 export { RunDir, stepName, type RunConfig, type MetricsRecord } from './run.ts';

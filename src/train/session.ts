@@ -132,7 +132,7 @@ export function planResume(config: RunConfig, o: Pick<TrainRunOptions, 'train' |
     );
   }
   if (o.train?.steps !== undefined && o.train.steps !== config.train.steps && config.train.schedule !== 'constant') {
-    changes.push(`(the ${config.train.schedule} learning-rate schedule now spans ${steps} steps, so the lr from step ${reachedStep} on differs from the original plan)`);
+    changes.push(`(the ${config.train.schedule} learning-rate schedule continues from the lr reached at step ${reachedStep} and now ends at step ${steps}; it does not rise again)`);
   }
   return { config: { ...config, train: resolveTrainConfig(train) }, changes };
 }

@@ -19,7 +19,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { torch, type Tensor } from '../tensor/index.ts';
 import type { DataInfo, LossTerms, ModelInstance } from '../models/registry.ts';
 import { dirname } from 'node:path';
-import { learningRate, DEFAULT_TRAIN_CONFIG, type TrainConfig } from './config.ts';
+import { scheduledLearningRate, resumeLrAnchor, DEFAULT_TRAIN_CONFIG, type LrAnchor, type TrainConfig } from './config.ts';
 import { StepBatches } from './batches.ts';
 import { deriveSeed } from './seed.ts';
 import { RunDir, type MetricsRecord, type RunConfig } from './run.ts';
@@ -82,6 +82,16 @@ export interface TrainerOptions {
   distributed?: DataParallelOptions;
 }
 
+/**
+ * The modules the trainer's EMA averages: all of them, or with optimizer groups those of the groups
+ * that do not opt out (`ema: false`: a GAN's discriminator, never used for sampling).
+ */
+export function emaModules(model: ModelInstance): Record<string, ModelInstance['modules'][string]> {
+  if (!model.groups?.length) return model.modules;
+  const names = new Set(model.groups.filter((g) => g.ema !== false).flatMap((g) => g.modules));
+  return Object.fromEntries(Object.entries(model.modules).filter(([n]) => names.has(n)));
+}
+
 /** Names each module's parameters `<module>.<param>`, each tensor once. */
 export function namedParameters(model: ModelInstance): NamedParams {
   const out: NamedParams = [];
@@ -114,6 +124,8 @@ export class Trainer {
   private stopAgreed = false;
   /** Steps completed so far. */
   step = 0;
+  /** Where a resume that changed the plan (steps, lr, schedule) re-anchored the learning rate. */
+  lrAnchor: LrAnchor | null = null;
 
   constructor(options: TrainerOptions) {
     this.opts = options;
@@ -124,7 +136,7 @@ export class Trainer {
     this.params = namedParameters(options.model);
     if (this.params.length === 0) throw new Error(`model '${options.config.model}' has no trainable parameters`);
     this.optimizer = options.model.groups?.length ? createGroupedOptimizer(this.params, options.model.groups, this.train) : createOptimizer(this.params, this.train);
-    this.ema = this.train.ema > 0 ? new ModulesEMA(this.model.modules, this.train.ema) : null;
+    this.ema = this.train.ema > 0 ? new ModulesEMA(emaModules(options.model), this.train.ema) : null;
     const g = options.group;
     this.isMain = !g || g.rank === 0;
     this.batches = new StepBatches(options.data, this.train.batch, this.train.seed, options.labels, g ? { rank: g.rank, worldSize: g.worldSize } : undefined);
@@ -155,6 +167,8 @@ export class Trainer {
         else this.log(`${path} has no EMA weights: the EMA restarts from the current weights`);
       }
       this.step = c.step;
+      // A resume may change steps, lr or schedule: the plan continues from the lr reached (no rise).
+      this.lrAnchor = c.config ? resumeLrAnchor(c.config.train, c.lrAnchor, this.train, c.step) : c.lrAnchor;
     });
   }
 
@@ -169,6 +183,7 @@ export class Trainer {
       ema: this.ema?.stateTensors() ?? null,
       emaMeta: this.ema?.stateMeta(),
       optim: { tensors: this.optimizer.stateTensors(), meta: this.optimizer.stateMeta() },
+      lrAnchor: this.lrAnchor,
     });
     this.run.pruneCheckpoints(this.train.keepCheckpoints);
     return path;
@@ -205,8 +220,13 @@ export class Trainer {
   }
 
   /** One optimizer step (the step-th, 0-based); returns the loss terms as numbers. */
+  /** The learning rate of the step-th step (0-based) under this run's plan. */
+  learningRate(step: number): number {
+    return scheduledLearningRate(this.train, this.lrAnchor, step);
+  }
+
   private async trainStep(step: number): Promise<Record<string, number>> {
-    this.optimizer.lr = learningRate(this.train, step);
+    this.optimizer.lr = this.learningRate(step);
     if (this.optimizer instanceof GroupedOptimizer) {
       if (this.dp) throw new Error(`data-parallel training of '${this.opts.config.model}' (several optimizers: adversarial groups) is not supported yet; train it in one process`);
       torch.manualSeed(this.stepSeed(step));
@@ -321,8 +341,10 @@ export class Trainer {
     let lastLogTime = t0;
     let lastLogStep = this.step;
     let lastLoss = NaN;
+    // per key: terms logged only on some steps (a discriminator's, from discStart on) are averaged
+    // over the steps that have them
     let sums: Record<string, number> = {};
-    let count = 0;
+    let counts: Record<string, number> = {};
     let lastSaved = this.isMain && this.run.checkpointSteps().includes(this.step) ? this.step : -1;
     let best = Infinity;
     const save = (): string => {
@@ -354,21 +376,23 @@ export class Trainer {
       }
       if (values.loss! < best) best = values.loss!;
       this.step += 1;
-      for (const [k, v] of Object.entries(values)) sums[k] = (sums[k] ?? 0) + v;
-      count += 1;
+      for (const [k, v] of Object.entries(values)) {
+        sums[k] = (sums[k] ?? 0) + v;
+        counts[k] = (counts[k] ?? 0) + 1;
+      }
 
       let record: MetricsRecord | undefined;
       if (this.step % c.logEvery === 0 || this.step === c.steps) {
         const now = performance.now();
         const itPerSec = ((this.step - lastLogStep) * 1000) / Math.max(1e-9, now - lastLogTime);
-        const means = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / count]));
+        const means = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / counts[k]!]));
         record = { step: this.step, ...means, loss: means.loss!, lr: this.optimizer.lr, itPerSec, time: (now - t0) / 1000 };
         if (this.isMain) this.run.appendMetrics(record);
         lastLoss = record.loss;
         lastLogTime = now;
         lastLogStep = this.step;
         sums = {};
-        count = 0;
+        counts = {};
       }
       this.opts.onStep?.({ step: this.step, total: c.steps, record });
 

@@ -105,7 +105,7 @@ export function buildVQGAN(c: VQGANConfig, data: DataInfo): VQGANInstance {
     modules: { encoder, quantizer, decoder, discriminator },
     groups: [
       { name: 'g', modules: ['encoder', 'quantizer', 'decoder'] },
-      { name: 'd', modules: ['discriminator'], lrScale: c.discLrScale },
+      { name: 'd', modules: ['discriminator'], lrScale: c.discLrScale, ema: false },
     ],
     groupLoss: (group, batch, step, shared) => (group === 'g' ? generator(batch, step, shared) : disc(shared)),
     loss: (batch, step) => generator(batch, step, {}),

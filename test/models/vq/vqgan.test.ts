@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { torch } from '../../../src/tensor/index.ts';
@@ -160,6 +160,32 @@ test('vqgan-transformer: trains on a vqgan run\'s codes, samples images through 
       trainRun({ model: 'vqgan-transformer', data: 'shapes-tiny', out, name: 'bad2', modelConfig: { vqgan: join(out, 'nothing') }, train: { steps: 1 }, pictures: false }),
       /vqgan-transformer: no run at .*nothing/,
     );
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('vqgan logs: a d.* term is averaged over the steps that have it; the EMA averages the generator only', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'genlab-vqgan3-'));
+  try {
+    // discStart 3: the discriminator trains on steps 4-6 (1-based) of the first 8-step log window
+    const base = { steps: 8, batch: 8, lr: 1e-3, seed: 7, ema: 0.9 };
+    const every = await trainRun({ model: 'vqgan', data: 'shapes-tiny', out, name: 'every', modelConfig: tinyConfig, train: { ...base, logEvery: 1 }, pictures: false });
+    const window = await trainRun({ model: 'vqgan', data: 'shapes-tiny', out, name: 'window', modelConfig: tinyConfig, train: { ...base, logEvery: 8 }, pictures: false });
+    assert.equal(every.status, 'completed', every.message);
+    assert.equal(window.status, 'completed', window.message);
+    const read = (n: string) => readFileSync(join(out, n, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const steps = read('every');
+    const [w] = read('window');
+    const mean = (k: string, from: number) => steps.slice(from).reduce((s, l) => s + l[k]!, 0) / (steps.length - from);
+    for (const k of ['d.loss', 'd.logits_real', 'd_weight', 'g_adv']) assert.ok(Math.abs(w![k]! - mean(k, 3)) < 1e-9, `${k}: ${w![k]} vs the mean of steps 4-8 ${mean(k, 3)}`);
+    for (const k of ['loss', 'recon', 'perplexity']) assert.ok(Math.abs(w![k]! - mean(k, 0)) < 1e-9, `${k}: ${w![k]} vs ${mean(k, 0)}`);
+    torch.scope(() => {
+      const c = loadTrainingCheckpoint(join(out, 'every', 'checkpoints', 'step-0000008.safetensors'));
+      const keys = Object.keys(c.ema ?? {});
+      assert.ok(keys.some((k) => k.startsWith('decoder.')) && keys.some((k) => k.startsWith('encoder.')), keys.join());
+      assert.ok(!keys.some((k) => k.startsWith('discriminator.')), `the discriminator is not averaged: ${keys.filter((k) => k.startsWith('discriminator.')).join()}`);
+    });
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
