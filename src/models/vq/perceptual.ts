@@ -25,6 +25,12 @@ export interface PerceptualLossOptions {
   classifierWeights?: string;
   /** A safetensors file with LPIPS-style linear weights per layer (default: uniform weights). */
   linearWeights?: string;
+  /**
+   * How many of the two feature layers to compare (default 2): 1 = conv1 only (edges and local
+   * contrast), 2 = conv1 and conv2. conv2 feeds the classifier's fc1, the feature space of genlab's
+   * Fréchet distance, so a loss on it pulls toward what that metric measures; conv1 is further away.
+   */
+  layers?: number;
 }
 
 const CHANNELS = [32, 64];
@@ -33,7 +39,12 @@ export class FeaturePerceptualLoss {
   readonly net: FeatureClassifier;
   /** Per-layer channel weights [1, C, 1, 1], kept; null = uniform. */
   readonly lin: (Tensor | null)[];
+  /** Feature layers compared (1 or 2). */
+  readonly layers: number;
   constructor(options: PerceptualLossOptions = {}) {
+    const layers = options.layers ?? 2;
+    if (layers !== 1 && layers !== 2) throw new RangeError(`FeaturePerceptualLoss: layers must be 1 (conv1) or 2 (conv1 and conv2), got ${layers}`);
+    this.layers = layers;
     this.net = loadFeatureClassifier(options.classifierWeights ?? CLASSIFIER_WEIGHTS);
     for (const p of this.net.parameters()) p.requiresGrad_(false);
     this.lin = options.linearWeights ? loadLinearWeights(options.linearWeights) : CHANNELS.map(() => null);
@@ -41,6 +52,7 @@ export class FeaturePerceptualLoss {
   /** The two ReLU feature maps of grey images [M, 1, H, W]. */
   private features(x: Tensor): Tensor[] {
     const h1 = this.net.conv1.forward(x).relu();
+    if (this.layers === 1) return [h1];
     const h2 = this.net.conv2.forward(F.maxPool2d(h1, 2)).relu();
     return [h1, h2];
   }

@@ -40,6 +40,8 @@ export interface VQGANConfig extends VQVAEConfig {
   dWeightMax: number;
   /** w_p, the perceptual term's weight (0 = off). */
   perceptualWeight: number;
+  /** Feature layers of the perceptual term: 1 (conv1) or 2 (conv1 and conv2; see perceptual.ts). */
+  perceptualLayers: number;
   /** Optional safetensors file of LPIPS-style linear weights for the perceptual features. */
   perceptualWeights: string;
   /** Learning-rate multiple of the discriminator's optimizer. */
@@ -58,7 +60,7 @@ export function buildVQGAN(c: VQGANConfig, data: DataInfo): VQGANInstance {
   let perceptual: FeaturePerceptualLoss | null = null;
   try {
     discriminator = new PatchDiscriminator({ inChannels: data.shape[0]!, channels: c.discChannels, layers: c.discLayers, norm: c.discNorm as 'batch' });
-    if (c.perceptualWeight > 0) perceptual = new FeaturePerceptualLoss(c.perceptualWeights ? { linearWeights: c.perceptualWeights } : {});
+    if (c.perceptualWeight > 0) perceptual = new FeaturePerceptualLoss({ layers: c.perceptualLayers, ...(c.perceptualWeights ? { linearWeights: c.perceptualWeights } : {}) });
   } catch (e) {
     base.dispose?.();
     throw e;
@@ -125,7 +127,7 @@ export const vqganFamily = registerModel<VQGANConfig>({
   defaultConfig: {
     hidden: 64, resHidden: 32, resBlocks: 2, codebookSize: 128, codeDim: 16, beta: 0.25, ema: true, decay: 0.99, kmeansInit: true, deadCodeThreshold: 0.01, cosine: false,
     discChannels: 32, discLayers: 2, discNorm: 'batch', ganLoss: 'hinge', discStart: 500, discWeight: 0.8, adaptive: true, dWeightMax: 1e4,
-    perceptualWeight: 1, perceptualWeights: '', discLrScale: 1,
+    perceptualWeight: 1, perceptualLayers: 2, perceptualWeights: '', discLrScale: 1,
   },
   trainDefaults: { lr: 1e-3, betas: [0.5, 0.9], steps: 2000, batch: 64, logEvery: 50 },
   defaultData: 'shapes',

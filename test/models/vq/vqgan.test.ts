@@ -82,7 +82,24 @@ test('perceptual loss: zero on equal images, grows with distortion, gradient rea
   } finally {
     p.dispose();
   }
-  assert.throws(() => new FeaturePerceptualLoss({ linearWeights: '/nonexistent/lpips.safetensors' }), /no file at \/nonexistent\/lpips.safetensors/);
+  assert.throws(() => new FeaturePerceptualLoss({ linearWeights: '/nonexistent/lpips.safetensors' }), /no file at \/nonexistent\/lpips.safetensors/);  // conv1 only: the first layer's term of the two-layer distance, computed by hand
+  const p1 = new FeaturePerceptualLoss({ layers: 1 });
+  const p2 = new FeaturePerceptualLoss({ layers: 2 });
+  try {
+    torch.scope(() => {
+      torch.manualSeed(1);
+      const x = torch.rand([2, 1, 28, 28]);
+      const y = torch.rand([2, 1, 28, 28]);
+      const unit = (t: typeof x) => t.div(t.square().sum(1, true).sqrt().clampMin(1e-10));
+      const byHand = unit(p1.net.conv1.forward(x).relu()).sub(unit(p1.net.conv1.forward(y).relu())).square().sum(1).mean([1, 2]);
+      assert.ok(p1.distance(x, y).sub(byHand).abs().max().item() < 1e-5);
+      assert.ok(p2.distance(x, y).sub(byHand).min().item() > 1e-3, 'two layers add the conv2 term');
+    });
+  } finally {
+    p1.dispose();
+    p2.dispose();
+  }
+  assert.throws(() => new FeaturePerceptualLoss({ layers: 3 }), /layers must be 1 \(conv1\) or 2 \(conv1 and conv2\), got 3/);
 });
 
 // A small slice of the shapes set so trainer tests stay fast.
