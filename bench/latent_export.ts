@@ -1,7 +1,9 @@
 /**
  * Writes what bench/reference/latent.py needs to train the same latent-variable model as
  * `genlab train <model> --data <set> --steps S --batch B --seed K --config <overrides>` does, step
- * for step (vae, iwae, gumbel-vae, vqvae):
+ * for step (vae, iwae, gumbel-vae, vqvae: bench/reference/latent.py; vqgan: bench/reference/
+ * vqgan_stage1.py). Overrides that name a training setting (lr, betas as b1;b2, ...) go to the
+ * training config, the others to the model config:
  *   <dir>/<set>-train.u8, <set>-test.u8       pixels 0..255, [N, C, H, W] row-major
  *   <dir>/<name>.json                          model and train config, per-epoch data seeds, per-step
  *                                              noise seeds, learning rates (and temperatures)
@@ -16,7 +18,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { torch, type Tensor } from '../src/tensor/index.ts';
 import { getModel, resolveConfig } from '../src/models/index.ts';
-import { resolveTrainConfig, learningRate } from '../src/train/config.ts';
+import { resolveTrainConfig, learningRate, DEFAULT_TRAIN_CONFIG } from '../src/train/config.ts';
 import { dataInfo, loadData } from '../src/train/data.ts';
 import { buildModel } from '../src/train/session.ts';
 import { deriveSeed } from '../src/train/seed.ts';
@@ -35,8 +37,11 @@ const seed = Number(seedArg);
 mkdirSync(dir, { recursive: true });
 
 const family = getModel(model);
-const modelConfig = resolveConfig(family, Object.fromEntries(overrides.split(/,(?=[A-Za-z]+=)/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string])));
-const train = resolveTrainConfig(family.trainDefaults, { steps, batch, seed });
+const pairs = overrides.split(/,(?=[A-Za-z]+=)/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]);
+const isTrain = ([k]: [string, string]) => k in DEFAULT_TRAIN_CONFIG;
+const modelConfig = resolveConfig(family, Object.fromEntries(pairs.filter((p) => !isTrain(p))));
+const trainOverrides = Object.fromEntries(pairs.filter(isTrain).map(([k, v]) => [k, k === 'betas' ? v.split(';').map(Number) : typeof (DEFAULT_TRAIN_CONFIG as unknown as Record<string, unknown>)[k] === 'number' ? Number(v) : v]));
+const train = resolveTrainConfig(family.trainDefaults, trainOverrides, { steps, batch, seed });
 const config: RunConfig = { version: 1, model, modelConfig, data: dataInfo(set), train, createdAt: new Date().toISOString() };
 
 const data = await loadData(set, { seed });
