@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { torch } from '../../../src/tensor/index.ts';
 import '../../../src/models/index.ts';
@@ -203,6 +204,27 @@ test('vqgan logs: a d.* term is averaged over the steps that have it; the EMA av
       assert.ok(keys.some((k) => k.startsWith('decoder.')) && keys.some((k) => k.startsWith('encoder.')), keys.join());
       assert.ok(!keys.some((k) => k.startsWith('discriminator.')), `the discriminator is not averaged: ${keys.filter((k) => k.startsWith('discriminator.')).join()}`);
     });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('scripts/branch-run.ts: a no-GAN run forked at step k ≤ discStart into a GAN run equals the GAN run trained from scratch', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'genlab-vqgan4-'));
+  try {
+    const train = { steps: 6, batch: 8, lr: 1e-3, ckptEvery: 3, seed: 4 };
+    const direct = await trainRun({ model: 'vqgan', data: 'shapes-tiny', out, name: 'direct', modelConfig: { ...tinyConfig, discStart: 3 }, train, pictures: false });
+    const trunk = await trainRun({ model: 'vqgan', data: 'shapes-tiny', out, name: 'trunk', modelConfig: { ...tinyConfig, discStart: 1000 }, train, pictures: false });
+    assert.equal(direct.status, 'completed', direct.message);
+    assert.equal(trunk.status, 'completed', trunk.message);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/branch-run.ts', join(out, 'trunk'), '3', join(out, 'fork'), 'discStart=3'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/branch-run.ts', join(out, 'trunk'), '3', join(out, 'fork2'), 'discStrat=3'], { encoding: 'utf8' });
+    assert.match(bad.stderr, /'discStrat' is not in .*trunk's model config/);
+    const fork = await trainRun({ model: 'vqgan', data: 'shapes-tiny', out, name: 'fork', resume: true, pictures: false });
+    assert.equal(fork.status, 'completed', fork.message);
+    assert.deepEqual(finalParams(join(out, 'fork')), finalParams(join(out, 'direct')));
+    assert.notDeepEqual(finalParams(join(out, 'trunk')), finalParams(join(out, 'direct')));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
