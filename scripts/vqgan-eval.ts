@@ -49,7 +49,7 @@ if (mode === 'recon') {
   const n = Number(flag('n') ?? 10000);
   const test = data.test.narrow(0, 0, Math.min(n, data.test.size(0))).contiguous().keep();
   const real = torch.noGrad(() => classifierFeatures(net, test)).keep();
-  const grids = [imageGrid(test.narrow(0, 0, 32), { nrow: 8, scale: 2 })];
+  const grids = [imageGrid(test.narrow(0, 0, 16), { nrow: 4, scale: 3 })];
   const labels = ['test inputs'];
   let lastRun: OpenedRun | null = null;
   for (const spec of positional) {
@@ -92,7 +92,7 @@ if (mode === 'recon') {
         row.l1 = r.sub(test).abs().mean().item();
         row.mse = r.sub(test).square().mean().item();
         row.reconFD = fd(real, r);
-        grids.push(imageGrid(r.narrow(0, 0, 32), { nrow: 8, scale: 2 }));
+        grids.push(imageGrid(r.narrow(0, 0, 16), { nrow: 4, scale: 3 }));
         labels.push(label);
       }),
     );
@@ -154,7 +154,24 @@ if (mode === 'recon') {
       }),
     );
   }
+  // tokens/s of the transformer alone (no decoding), with and without the key/value cache: CPU time
+  // of this process, the same generator seed, so both draw the same tokens
+  const speed: Record<string, number> = {};
+  for (const cache of [true, false]) {
+    torch.noGrad(() =>
+      torch.scope(() => {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const codes = m.transformer.sample(64, { topK: 16, cache, generator: new torch.Generator({ seed: 5 }) });
+        const cpu = process.cpuUsage(c0);
+        const tokens = codes.numel();
+        speed[cache ? 'cached' : 'uncached'] = tokens / ((cpu.user + cpu.system) / 1e6);
+        console.log(JSON.stringify({ cache, tokens, cpuSeconds: (cpu.user + cpu.system) / 1e6, wallSeconds: (performance.now() - t0) / 1000, tokensPerCpuSecond: speed[cache ? 'cached' : 'uncached'] }));
+      }),
+    );
+  }
   o.dispose();
+  console.log(`\ntokens per CPU second (64 samples of ${m.grid[0] * m.grid[1]} codes, top-k 16): cached ${speed.cached!.toFixed(0)}, uncached ${speed.uncached!.toFixed(0)} (${(speed.cached! / speed.uncached!).toFixed(2)}x)`);
   console.log('\n| sampling | sample FD |\n|---|---|');
   for (const r of rows) console.log(`| ${r.label} | ${(r.sampleFD as number).toFixed(3)} |`);
 }

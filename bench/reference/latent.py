@@ -7,7 +7,7 @@ order (torch.randperm from the same per-epoch generator seeds), its per-step noi
 `evaluate` does (same seeds, same batching) and prints one JSON line.
 
     npx tsx bench/latent_export.ts /tmp/glat vae-bmnist vae binarized-mnist 5000 128
-    OPENBLAS_NUM_THREADS=1 python3 bench/reference/latent.py /tmp/glat vae-bmnist [--bench N]
+    OPENBLAS_NUM_THREADS=1 python3 bench/reference/latent.py /tmp/glat vae-bmnist [--bench N] [--recon out.f32 (vqvae)]
 """
 import json
 import math
@@ -395,6 +395,14 @@ class VQVAE(nn.Module):
         return ((self.decoder(q) - x) ** 2).mean() + vq_loss
 
     @torch.no_grad()
+    def recon(self, x):
+        """genlab's decodeIndices(encodeIndices(x)): nearest codes, decoded, clamped to [0, 1]."""
+        z = self.encoder(x)
+        moved = z.movedim(1, -1)
+        idx = self.quantizer.nearest(moved.reshape(-1, self.c['codeDim']))
+        return self.decoder(self.quantizer.codebook[idx].reshape(moved.shape).movedim(-1, 1)).clamp(0, 1)
+
+    @torch.no_grad()
     def evaluate(self, test):
         self.eval()
         se = 0.0
@@ -453,6 +461,7 @@ def main():
     model.train()
     times = []
     t0 = time.time()
+    c0 = time.process_time()
     t_warm = None
     last = float('nan')
     for s in range(steps):
@@ -490,7 +499,13 @@ def main():
         return
     model.eval()
     out = {'name': name, 'model': meta['model'], 'data': meta['data'], 'steps': steps, 'lastLoss': last, 'trainSeconds': time.time() - t0}
+    out['trainCpuSeconds'] = time.process_time() - c0
     out.update(model.evaluate(test))
+    if '--recon' in sys.argv:
+        # reconstructions of the test set, float32 [N, C, H, W], for genlab's FD (scripts/vqgan-eval.ts)
+        path = sys.argv[sys.argv.index('--recon') + 1]
+        torch.cat([model.recon(test[i:i + 500]) for i in range(0, test.shape[0], 500)]).contiguous().numpy().astype('float32').tofile(path)
+        out['recon'] = path
     print(json.dumps(out))
 
 
