@@ -8,7 +8,8 @@
  *     codes used and perplexity, for vqgan/vqvae runs or reconstructions written by the PyTorch twin
  *     (bench/reference/vqgan_stage1.py, float32 [n, 1, 28, 28]); with --pictures, a side-by-side
  *     picture of the reconstructions (vqgan-fmnist-recon.png), the codebook usage and the
- *     adversarial terms of the last run (vqgan-fmnist-codebook.png, vqgan-fmnist-gan.png).
+ *     adversarial terms of the last run (vqgan-fmnist-codebook-<label>.png, vqgan-fmnist-gan.png);
+ *     label=@train scores n training images instead (the FD of real images: the metric's floor).
  *   node --import tsx scripts/vqgan-eval.ts samples <vqgan-transformer run> [--n 2000] [--topk 0,64,16,4] [--pictures docs/img] [--tag fmnist]
  *     sample FD (n samples vs the first n test images) at each top-k; with --pictures, the grids
  *     (vqgan-<tag>-samples-topk.png) and a sample beside its code grid (vqgan-<tag>-codegrid.png).
@@ -43,13 +44,17 @@ const net = loadFeatureClassifier();
 const data = await loadData('fashion-mnist', { seed: 0, testOnly: true });
 const rows: Record<string, number | string>[] = [];
 
+// label=@train scores the first n training images as if they were reconstructions (the FD's floor)
+const trainData = positional.some((p) => p.endsWith('=@train')) ? (await loadData('fashion-mnist', { seed: 0 })).train : null;
 const fd = (real: Tensor, x: Tensor): number => torch.noGrad(() => torch.scope(() => frechetDistance(real, classifierFeatures(net, x))));
 
 if (mode === 'recon') {
   const n = Number(flag('n') ?? 10000);
   const test = data.test.narrow(0, 0, Math.min(n, data.test.size(0))).contiguous().keep();
   const real = torch.noGrad(() => classifierFeatures(net, test)).keep();
-  const grids = [imageGrid(test.narrow(0, 0, 16), { nrow: 4, scale: 3 })];
+  // each panel a column of the same 8 test images, 2 wide, 3× size, so rows compare across runs
+  const panel = (x: Tensor) => imageGrid(x.narrow(0, 0, 8), { nrow: 2, scale: 3 });
+  const grids = [panel(test)];
   const labels = ['test inputs'];
   let lastRun: OpenedRun | null = null;
   for (const spec of positional) {
@@ -60,7 +65,10 @@ if (mode === 'recon') {
     torch.noGrad(() =>
       torch.scope(() => {
         let r: Tensor;
-        if (path.endsWith('.f32')) {
+        if (path === '@train') {
+          // the scale of the FD: the first n training images against the test images
+          r = trainData!.narrow(0, 0, test.size(0));
+        } else if (path.endsWith('.f32')) {
           const buf = readFileSync(path);
           const want = test.numel();
           if (buf.length < want * 4) throw new Error(`vqgan-eval: ${path} has ${buf.length / 4} floats, the first ${test.size(0)} test images need ${want}`);
@@ -92,8 +100,10 @@ if (mode === 'recon') {
         row.l1 = r.sub(test).abs().mean().item();
         row.mse = r.sub(test).square().mean().item();
         row.reconFD = fd(real, r);
-        grids.push(imageGrid(r.narrow(0, 0, 16), { nrow: 4, scale: 3 }));
-        labels.push(label);
+        if (path !== '@train') {
+          grids.push(panel(r));
+          labels.push(label);
+        }
       }),
     );
     row.evalSeconds = (performance.now() - t0) / 1000;
