@@ -396,11 +396,11 @@ class VQVAE(nn.Module):
 
     @torch.no_grad()
     def recon(self, x):
-        """genlab's decodeIndices(encodeIndices(x)): nearest codes, decoded, clamped to [0, 1]."""
+        """genlab's decodeIndices(encodeIndices(x)): nearest codes, decoded, clamped to [0, 1]; and the codes."""
         z = self.encoder(x)
         moved = z.movedim(1, -1)
         idx = self.quantizer.nearest(moved.reshape(-1, self.c['codeDim']))
-        return self.decoder(self.quantizer.codebook[idx].reshape(moved.shape).movedim(-1, 1)).clamp(0, 1)
+        return self.decoder(self.quantizer.codebook[idx].reshape(moved.shape).movedim(-1, 1)).clamp(0, 1), idx
 
     @torch.no_grad()
     def evaluate(self, test):
@@ -504,7 +504,7 @@ def main():
     if '--recon' in sys.argv:
         # reconstructions of the test set, float32 [N, C, H, W], for genlab's FD (scripts/vqgan-eval.ts)
         path = sys.argv[sys.argv.index('--recon') + 1]
-        torch.cat([model.recon(test[i:i + 500]) for i in range(0, test.shape[0], 500)]).contiguous().numpy().astype('float32').tofile(path)
+        torch.cat([model.recon(test[i:i + 500])[0] for i in range(0, test.shape[0], 500)]).contiguous().numpy().astype('float32').tofile(path)
         out['recon'] = path
     print(json.dumps(out))
 

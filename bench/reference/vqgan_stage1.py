@@ -25,7 +25,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from latent import VQEncoder, VQDecoder, Quantizer, load_u8  # noqa: E402
+from latent import VQEncoder, VQDecoder, Quantizer, VQVAE, load_u8  # noqa: E402
 from flows_images import load_safetensors  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,26 +81,15 @@ class Perceptual:
         return d
 
 
-class VQGAN(nn.Module):
+class VQGAN(VQVAE):
+    """latent.py's VQ-VAE (encoder, EMA quantizer, decoder, recon) plus the PatchGAN and the perceptual net."""
+
     def __init__(self, c, shape):
-        super().__init__()
-        C = shape[0]
-        self.encoder = VQEncoder(C, c['codeDim'], c)
-        self.quantizer = Quantizer(c)
-        self.decoder = VQDecoder(c['codeDim'], C, c)
-        self.discriminator = Discriminator(C, c)
-        self.c = c
+        super().__init__(c, shape)
+        self.discriminator = Discriminator(shape[0], c)
         self.perceptual = Perceptual(c.get('perceptualLayers', 2)) if c['perceptualWeight'] > 0 else None
         if c['ganLoss'] != 'hinge' or c['cosine'] or not c['ema'] or not c['kmeansInit']:
             raise SystemExit('vqgan_stage1.py: the twin covers hinge loss and the EMA/k-means/Euclidean quantizer (the vqgan defaults)')
-
-    def recon(self, x):
-        """decodeIndices(encodeIndices(x)) in eval mode."""
-        z = self.encoder(x)
-        moved = z.movedim(1, -1)
-        idx = self.quantizer.nearest(moved.reshape(-1, self.c['codeDim']))
-        codes = self.quantizer.codebook[idx].reshape(moved.shape).movedim(-1, 1)
-        return self.decoder(codes).clamp(0, 1), idx
 
 
 def twin(d, name, log_every=None):
