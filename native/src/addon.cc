@@ -423,6 +423,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initGuards(env, exports);
   initFunction(env, exports);
   initDistributed(env, exports);
+  initProfiler(env, exports);
   return exports;
 }
 

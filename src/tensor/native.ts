@@ -56,6 +56,11 @@ export interface NativeCore {
   isLeaf(h: number): boolean;
   gradFnName(h: number): string | null;
   retainGrad(h: number): void;
+  // per-operator profiler (native/src/profiler.cc)
+  profilerStart(recordShapes: boolean): void;
+  profilerStop(): { wallUs: number; opUs: number; events: { name: string; shapes: string; count: number; totalUs: number; selfUs: number }[] };
+  profilerRangePush(name: string): void;
+  profilerRangePop(): void;
   // distributed (c10d): see native/src/distributed.cc and src/train/distributed/
   distAvailable(): { gloo: boolean; nccl: boolean };
   distNewGroup?(o: { host: string; port: number; rank: number; worldSize: number; timeoutMs: number; localAddr?: string; iface?: string; prefix?: string }): Promise<object>;

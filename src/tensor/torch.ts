@@ -8,6 +8,7 @@ import { grad, backward } from './autograd.ts';
 import { Function, FunctionCtx, collectReleased } from './function.ts';
 import { tensor, fromTypedArray } from './creation.ts';
 import { DTYPE_CODE, type DType } from './dtype.ts';
+import { profiler } from './profiler.ts';
 
 /** Runs a synchronous fn under libtorch's inference mode (no autograd, no version counting). */
 function inferenceMode<T>(fn: () => T): T {
@@ -53,6 +54,8 @@ const extras = {
   inferenceMode,
   isGradEnabled,
   autograd: { grad, backward, Function, FunctionCtx },
+  /** Per-operator CPU time: torch.profiler.profile(fn, { recordShapes }) (see profiler.ts). */
+  profiler,
   manualSeed,
   setNumThreads,
   getNumThreads: (): number => N.getNumThreads(),
