@@ -31,7 +31,7 @@ export interface NativeCore {
   numel(h: number): number;
   dtype(h: number): number;
   device(h: number): string;
-  isContiguous(h: number): boolean;
+  isContiguous(h: number, channelsLast?: boolean): boolean;
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): number;
   toBuffer(h: number): ArrayBuffer;
   manualSeed(seed: number): void;
