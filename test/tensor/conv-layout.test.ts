@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { torch, type Tensor } from '../../src/index.ts';
+
+function convWithGrads(cl: boolean, x: Tensor, w: Tensor, b: Tensor, stride: number, padding: number) {
+  const before = torch.backends.convChannelsLast;
+  torch.backends.convChannelsLast = cl;
+  try {
+    return torch.scope(() => {
+      const [xi, wi, bi] = [x, w, b].map((t) => t.detach().requiresGrad_());
+      const y = torch.conv2d(xi!, wi!, bi!, stride, padding);
+      y.relu().square().sum().backward();
+      return { y: y.detach().contiguous(), clOut: y.isContiguous('channels_last') && !y.isContiguous(), gx: xi!.grad!, gw: wi!.grad!, gb: bi!.grad! };
+    });
+  } finally {
+    torch.backends.convChannelsLast = before;
+  }
+}
+
+const maxDiff = (a: Tensor, b: Tensor) => a.sub(b).abs().max().item() / Math.max(1, b.abs().max().item());
+
+test('CPU conv2d in channels_last: output and every gradient equal the NCHW convolution (float rounding)', () => {
+  torch.manualSeed(0);
+  torch.scope(() => {
+    for (const [shape, wshape, stride, padding] of [[[4, 3, 9, 9], [8, 3, 3, 3], 1, 1], [[2, 8, 10, 10], [6, 8, 1, 1], 1, 0], [[3, 4, 12, 12], [5, 4, 4, 4], 2, 1]] as const) {
+      const x = torch.randn([...shape]);
+      const w = torch.randn([...wshape]);
+      const b = torch.randn([wshape[0]]);
+      const on = convWithGrads(true, x, w, b, stride, padding);
+      const off = convWithGrads(false, x, w, b, stride, padding);
+      assert.equal(on.clOut, true, 'the convolution ran channels_last');
+      assert.equal(off.clOut, false, 'turned off, everything stays NCHW');
+      for (const k of ['y', 'gx', 'gw', 'gb'] as const) {
+        assert.deepEqual(on[k].shape, off[k].shape);
+        assert.ok(maxDiff(on[k], off[k]) < 1e-5, `${k} differs: ${maxDiff(on[k], off[k])}`);
+      }
+    }
+  });
+});
+
+test('conv2d keeps float64 and non-4-d inputs as they are; isContiguous checks its memory format', () => {
+  torch.scope(() => {
+    const x = torch.randn([2, 3, 5, 5], { dtype: 'float64' });
+    const y = torch.conv2d(x, torch.randn([4, 3, 3, 3], { dtype: 'float64' }));
+    assert.equal(y.isContiguous(), true);
+    const z = torch.randn([2, 3, 5, 5]).contiguous({ memoryFormat: 'channels_last' });
+    assert.equal(z.isContiguous('channels_last'), true);
+    assert.equal(z.isContiguous(), false);
+    assert.equal(torch.randn([3, 5]).isContiguous('channels_last'), false);
+    assert.throws(() => z.isContiguous('nhwc' as 'channels_last'), /memoryFormat must be/);
+  });
+});
