@@ -21,6 +21,7 @@ import { Adam } from '../src/optim/index.ts';
 import type { DiffusionInstance } from '../src/models/diffusion/index.ts';
 import { writeResultsSection } from './results-file.ts';
 import { flag } from './args.ts';
+import { compareOpProfiles } from './op-profile.ts';
 
 const reps = Number(flag('reps', '3'));
 const iters = Number(flag('iters', '5'));
@@ -99,6 +100,19 @@ function timer(mm: DiffusionInstance, cl = true) {
     return { ms: (d.user + d.system) / 1e3 / iters, wall: (performance.now() - w0) / iters };
   });
   return { train: () => once(train), sample: () => once(sample) };
+}
+const profileSteps = Number(flag('profile', '0'));
+if (profileSteps > 0) {
+  // --profile N [--what train|sample]: per-operator comparison of one workload, genlab as shipped (channels_last)
+  const what = flag('what', 'sample');
+  const opt = new Adam(mcl.parameters(), { lr: 1e-3 });
+  const xs = torch.scope(() => x0.add(noise.mul(2))).keep();
+  const fn = what === 'train'
+    ? () => torch.scope(() => { opt.zeroGrad(); edmLoss(mcl).backward(); opt.step(); })
+    : () => torch.noGrad(() => torch.scope(() => { mcl.pre.denoise(xs, 2, labels); }));
+  for (let i = 0; i < 2; i++) fn();
+  compareOpProfiles(`diffusion UNet ${what}`, fn, profileSteps, { args: [join(here, 'reference', 'diffusion_unet.py'), dir, '--bench', '1'], env: { ...env, GENLAB_OP_PROFILE_WHAT: what } });
+  process.exit(0);
 }
 const tg = timer(m, false);
 const tcl = timer(mcl);

@@ -22,19 +22,54 @@ const maxDiff = (a: Tensor, b: Tensor) => a.sub(b).abs().max().item() / Math.max
 test('CPU conv2d in channels_last: output and every gradient equal the NCHW convolution (float rounding)', () => {
   torch.manualSeed(0);
   torch.scope(() => {
-    for (const [shape, wshape, stride, padding] of [[[4, 3, 9, 9], [8, 3, 3, 3], 1, 1], [[2, 8, 10, 10], [6, 8, 1, 1], 1, 0], [[3, 4, 12, 12], [5, 4, 4, 4], 2, 1]] as const) {
-      const x = torch.randn([...shape]);
+    for (const [shape, wshape, stride, padding, inputCL] of [
+      [[4, 3, 9, 9], [8, 3, 3, 3], 1, 1, false],
+      [[2, 8, 10, 10], [6, 8, 1, 1], 1, 0, false],
+      [[3, 16, 12, 12], [32, 16, 4, 4], 2, 1, true], // a channels_last input stays channels_last, strided or not
+    ] as const) {
+      const x0 = torch.randn([...shape]);
+      const x = inputCL ? x0.contiguous({ memoryFormat: 'channels_last' }) : x0;
       const w = torch.randn([...wshape]);
       const b = torch.randn([wshape[0]]);
       const on = convWithGrads(true, x, w, b, stride, padding);
       const off = convWithGrads(false, x, w, b, stride, padding);
       assert.equal(on.clOut, true, 'the convolution ran channels_last');
-      assert.equal(off.clOut, false, 'turned off, everything stays NCHW');
+      assert.equal(off.clOut, inputCL, 'turned off, the output keeps the input layout (libtorch own rule)');
       for (const k of ['y', 'gx', 'gw', 'gb'] as const) {
         assert.deepEqual(on[k].shape, off[k].shape);
         assert.ok(maxDiff(on[k], off[k]) < 1e-5, `${k} differs: ${maxDiff(on[k], off[k])}`);
       }
     }
+  });
+});
+
+test('an NCHW input starts channels_last only at a stride-1 convolution with few (not a multiple of 16) channels', () => {
+  torch.scope(() => {
+    const cl = (x: Tensor, w: Tensor, stride = 1) => {
+      const y = torch.conv2d(x, w, null, stride, 1);
+      return y.isContiguous('channels_last') && !y.isContiguous();
+    };
+    assert.equal(cl(torch.randn([2, 4, 8, 8]), torch.randn([64, 4, 3, 3])), true, '4 -> 64');
+    assert.equal(cl(torch.randn([2, 64, 8, 8]), torch.randn([8, 64, 3, 3])), true, '64 -> 8');
+    assert.equal(cl(torch.randn([2, 16, 8, 8]), torch.randn([32, 16, 3, 3])), false, '16 -> 32 stays NCHW');
+    assert.equal(cl(torch.randn([2, 4, 8, 8]), torch.randn([64, 4, 3, 3]), 2), false, 'strided stays NCHW');
+    const before = torch.backends.convChannelsLast;
+    torch.backends.convChannelsLast = false;
+    try {
+      assert.equal(cl(torch.randn([2, 4, 8, 8]), torch.randn([64, 4, 3, 3])), false, 'policy off');
+    } finally {
+      torch.backends.convChannelsLast = before;
+    }
+  });
+});
+
+test('group norm and transposed convolution take a channels_last input as NCHW (no channels_last kernel in libtorch 1.13): same values', () => {
+  torch.scope(() => {
+    const x = torch.randn([2, 32, 6, 6]);
+    const xcl = x.contiguous({ memoryFormat: 'channels_last' });
+    assert.ok(maxDiff(torch.groupNorm(xcl, 8), torch.groupNorm(x, 8)) < 1e-6);
+    const w = torch.randn([32, 4, 4, 4]);
+    assert.ok(maxDiff(torch.convTranspose2d(xcl, w, null, 2, 1), torch.convTranspose2d(x, w, null, 2, 1)) < 1e-5);
   });
 });
 
