@@ -39,12 +39,12 @@ export function compareOpProfiles(title: string, step: () => void, steps: number
   const path = join(tmpdir(), `genlab-op-profile-${process.pid}.json`);
   const py = spawnSync('/usr/bin/python3', python.args, { encoding: 'utf8', env: { ...python.env, GENLAB_OP_PROFILE: path, GENLAB_OP_PROFILE_STEPS: String(steps) } });
   if (py.status !== 0) throw new Error(`PyTorch profile failed: ${py.stderr}`);
-  const theirs = (JSON.parse(readFileSync(path, 'utf8')) as { steps: OpRow[][] }).steps;
+  const theirs = JSON.parse(readFileSync(path, 'utf8')) as { steps: OpRow[][]; outsideUs: number };
   rmSync(path, { force: true });
-  console.log(formatComparison(title, minOverSteps(ours), minOverSteps(theirs), outside));
+  console.log(formatComparison(title, minOverSteps(ours), minOverSteps(theirs.steps), outside, theirs.outsideUs));
 }
 
-export function formatComparison(title: string, ours: OpRow[], theirs: OpRow[], outsideUs: number): string {
+export function formatComparison(title: string, ours: OpRow[], theirs: OpRow[], outsideUs: number, theirOutsideUs: number): string {
   const names = new Set([...ours.map((r) => r.name), ...theirs.map((r) => r.name)]);
   const get = (rows: OpRow[], n: string) => rows.find((r) => r.name === n) ?? { name: n, count: 0, selfUs: 0 };
   const rows = [...names].map((n) => ({ n, a: get(ours, n), b: get(theirs, n) }));
@@ -57,6 +57,6 @@ export function formatComparison(title: string, ours: OpRow[], theirs: OpRow[], 
   for (const { n, a, b } of rows) out.push(`${n.padEnd(w)}  ${f(a.selfUs)}  ${f(b.selfUs)}  ${f(a.selfUs - b.selfUs)}  ${c(a.count)}  ${c(b.count)}`);
   const sum = (rows: OpRow[], k: 'selfUs' | 'count') => rows.reduce((s, r) => s + r[k], 0);
   out.push(`${'all operators'.padEnd(w)}  ${f(sum(ours, 'selfUs'))}  ${f(sum(theirs, 'selfUs'))}  ${f(sum(ours, 'selfUs') - sum(theirs, 'selfUs'))}  ${c(sum(ours, 'count'))}  ${c(sum(theirs, 'count'))}`);
-  out.push(`genlab outside operators (JS, binding, scopes): ${f(outsideUs)} ms per step (smallest over steps)`);
+  out.push(`${'outside operators'.padEnd(w)}  ${f(outsideUs)}  ${f(theirOutsideUs)}  ${f(outsideUs - theirOutsideUs)}  (JS or Python, the binding, scopes and frees; smallest over steps)`);
   return out.join('\n');
 }

@@ -31,9 +31,10 @@ const isOne = (s: unknown) => s === 1 || (Array.isArray(s) && s.every((v) => v =
 /**
  * The (input, weight) torch.conv2d passes to libtorch: channels_last when the policy applies. A
  * channels_last input keeps its layout (as in PyTorch). An NCHW input starts a channels_last chain only
- * at a stride-1 convolution whose input or output channels are not a multiple of 16 (the few-channel
- * convolutions of flow couplings: 4 -> 64, 64 -> 8), where oneDNN's blocked NCHW path pads and reorders
- * most. Measured (bench/RESULTS.md): the Glow step 14% faster; the UNet (16/32/64 channels, a group norm
+ * at a stride-1 convolution with more than one input channel whose input or output channels are not a
+ * multiple of 16 (the few-channel convolutions of flow couplings: 4 -> 64, 64 -> 8), where oneDNN's
+ * blocked NCHW path pads and reorders most. Not at a one-channel image's first convolution: measured, the
+ * engine bench's conv net (1 -> 32 -> 64, max-pool, flatten) got 7% slower with a chain from there. Measured (bench/RESULTS.md): the Glow step 14% faster; the UNet (16/32/64 channels, a group norm
  * after every convolution) and the VAE/VQ-VAE nets unchanged with this rule, while starting chains everywhere
  * made the UNet's sampling step 18% slower (layout copies around every group norm) and a strided
  * convolution feeding a flatten leaves the backward pass with gradients in the other layout (relu's
@@ -43,11 +44,13 @@ export function convOperands(args: unknown[]): void {
   const [input, weight] = args;
   if (!backends.convChannelsLast || !(input instanceof Tensor) || !(weight instanceof Tensor)) return;
   if (input.dim() !== 4 || weight.dim() !== 4 || input.dtype !== 'float32' || weight.dtype !== 'float32' || input.device !== 'cpu') return;
-  const inputCL = input.isContiguous('channels_last');
+  // channels_last as libtorch reads it (suggest_memory_format): a tensor dense in both layouts (one channel,
+  // or 1x1 pixels) counts as NCHW
+  const inputCL = input.isContiguous('channels_last') && !input.isContiguous();
   if (!inputCL) {
     if (!isOne(strideOf(args))) return;
     const [cout, cinPerGroup] = weight.shape as [number, number];
-    if (cout % 16 === 0 && cinPerGroup % 16 === 0) return;
+    if (cinPerGroup === 1 || (cout % 16 === 0 && cinPerGroup % 16 === 0)) return;
   }
   if (!inputCL) args[0] = input.contiguous(CL);
   if (!weight.isContiguous('channels_last')) args[1] = weight.contiguous(CL);

@@ -53,6 +53,7 @@ test('an NCHW input starts channels_last only at a stride-1 convolution with few
     assert.equal(cl(torch.randn([2, 64, 8, 8]), torch.randn([8, 64, 3, 3])), true, '64 -> 8');
     assert.equal(cl(torch.randn([2, 16, 8, 8]), torch.randn([32, 16, 3, 3])), false, '16 -> 32 stays NCHW');
     assert.equal(cl(torch.randn([2, 4, 8, 8]), torch.randn([64, 4, 3, 3]), 2), false, 'strided stays NCHW');
+    assert.equal(cl(torch.randn([2, 1, 8, 8]), torch.randn([32, 1, 3, 3])), false, 'a one-channel input stays NCHW');
     const before = torch.backends.convChannelsLast;
     torch.backends.convChannelsLast = false;
     try {
