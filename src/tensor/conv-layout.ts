@@ -66,32 +66,21 @@ export function withConvLayout(conv2d: (...args: unknown[]) => unknown): (...arg
   return f;
 }
 
-/**
- * Wraps torch.convTranspose2d: libtorch 1.13 has no oneDNN transposed convolution (it runs
- * slow_conv_transpose2d, im2col + GEMM), which is slower on a channels_last input than on NCHW, so a
- * channels_last input (the end of a chain of channels_last convolutions) is handed over as NCHW.
- */
-export function withConvTransposeLayout(convTranspose2d: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
-  const f = function (...args: unknown[]) {
-    const x = args[0];
-    if (backends.convChannelsLast && x instanceof Tensor && x.dim() === 4 && x.device === 'cpu' && !x.isContiguous() && x.isContiguous('channels_last')) args[0] = x.contiguous();
-    return convTranspose2d(...args);
-  };
-  Object.defineProperty(f, 'name', { value: 'convTranspose2d' });
-  return f;
-}
+type Op = (...args: unknown[]) => unknown;
 
 /**
- * Wraps torch.groupNorm: libtorch 1.13's CPU group_norm has no channels_last kernel (measured: 17x
- * slower on a channels_last [32, 32, 14, 14] than on NCHW), so a channels_last input is made NCHW first
- * (a copy, far cheaper than the strided kernel).
+ * Wraps an operator that libtorch 1.13 runs slower on a channels_last first argument than on NCHW, so
+ * that such an input (the end of a chain of channels_last convolutions) is handed over as NCHW (a copy,
+ * far cheaper than the strided kernel):
+ * - torch.convTranspose2d: no oneDNN transposed convolution in 1.13 (slow_conv_transpose2d, im2col + GEMM);
+ * - torch.groupNorm: no channels_last CPU kernel (measured 17x slower on a channels_last [32, 32, 14, 14]).
  */
-export function withGroupNormLayout(groupNorm: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+export function withNchwInput(name: string, op: Op): Op {
   const f = function (...args: unknown[]) {
     const x = args[0];
     if (backends.convChannelsLast && x instanceof Tensor && x.dim() === 4 && x.device === 'cpu' && !x.isContiguous() && x.isContiguous('channels_last')) args[0] = x.contiguous();
-    return groupNorm(...args);
+    return op(...args);
   };
-  Object.defineProperty(f, 'name', { value: 'groupNorm' });
+  Object.defineProperty(f, 'name', { value: name });
   return f;
 }
