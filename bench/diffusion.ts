@@ -5,8 +5,8 @@
  * initial weights, the same batch, noise levels and noise). First checks that both compute the same
  * loss and denoiser output; then times, interleaved (PyTorch, then genlab), one training step (EDM loss,
  * backward, Adam) and one sampling step (a denoiser call without gradient), 1 intra-op thread each,
- * CPU time of the process, best of K runs. PyTorch runs NCHW (its default); genlab runs NCHW and, as a
- * third column, channels_last inputs. Writes the "Diffusion UNet" section of bench/RESULTS.md.
+ * CPU time of the process, best of K runs. PyTorch runs NCHW (its default); genlab runs NCHW (channels_last
+ * convolutions turned off) and, as a third column, as shipped (channels_last inputs and convolutions). Writes the "Diffusion UNet" section of bench/RESULTS.md.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ import { Adam } from '../src/optim/index.ts';
 import type { DiffusionInstance } from '../src/models/diffusion/index.ts';
 import { writeResultsSection } from './results-file.ts';
 import { flag } from './args.ts';
+import { compareOpProfiles } from './op-profile.ts';
 
 const reps = Number(flag('reps', '3'));
 const iters = Number(flag('iters', '5'));
@@ -70,7 +71,18 @@ console.log(`parity: loss genlab ${ours.loss.toFixed(6)} vs PyTorch ${ref.loss.t
 const relErr = Math.abs(ours.loss - ref.loss) / Math.abs(ref.loss);
 if (relErr > 1e-4 || Math.abs(ours.denoisedAbs - ref.denoisedAbs) / ref.denoisedAbs > 1e-4) throw new Error('genlab and PyTorch disagree: not the same network');
 
-function timer(mm: DiffusionInstance) {
+/** Runs fn with torch.backends.convChannelsLast set to `cl` (the NCHW column turns genlab's channels_last convolutions off). */
+function withConvLayout<T>(cl: boolean, fn: () => T): T {
+  const before = torch.backends.convChannelsLast;
+  torch.backends.convChannelsLast = cl;
+  try {
+    return fn();
+  } finally {
+    torch.backends.convChannelsLast = before;
+  }
+}
+
+function timer(mm: DiffusionInstance, cl = true) {
   const opt = new Adam(mm.parameters(), { lr: 1e-3 });
   const xs = torch.scope(() => x0.add(noise.mul(2))).keep();
   const train = () => torch.scope(() => {
@@ -79,17 +91,30 @@ function timer(mm: DiffusionInstance) {
     opt.step();
   });
   const sample = () => torch.noGrad(() => torch.scope(() => mm.pre.denoise(xs, 2, labels)));
-  for (let i = 0; i < 2; i++) { train(); sample(); }
-  const once = (fn: () => void) => {
+  withConvLayout(cl, () => { for (let i = 0; i < 2; i++) { train(); sample(); } });
+  const once = (fn: () => void) => withConvLayout(cl, () => {
     const w0 = performance.now();
     const t0 = process.cpuUsage();
     for (let i = 0; i < iters; i++) fn();
     const d = process.cpuUsage(t0);
     return { ms: (d.user + d.system) / 1e3 / iters, wall: (performance.now() - w0) / iters };
-  };
+  });
   return { train: () => once(train), sample: () => once(sample) };
 }
-const tg = timer(m);
+const profileSteps = Number(flag('profile', '0'));
+if (profileSteps > 0) {
+  // --profile N [--what train|sample]: per-operator comparison of one workload, genlab as shipped (channels_last)
+  const what = flag('what', 'sample');
+  const opt = new Adam(mcl.parameters(), { lr: 1e-3 });
+  const xs = torch.scope(() => x0.add(noise.mul(2))).keep();
+  const fn = what === 'train'
+    ? () => torch.scope(() => { opt.zeroGrad(); edmLoss(mcl).backward(); opt.step(); })
+    : () => torch.noGrad(() => torch.scope(() => { mcl.pre.denoise(xs, 2, labels); }));
+  for (let i = 0; i < 2; i++) fn();
+  compareOpProfiles(`diffusion UNet ${what}`, fn, profileSteps, { args: [join(here, 'reference', 'diffusion_unet.py'), dir, '--bench', '1'], env: { ...env, GENLAB_OP_PROFILE_WHAT: what } });
+  process.exit(0);
+}
+const tg = timer(m, false);
 const tcl = timer(mcl);
 const best = { pyTrain: Infinity, pySample: Infinity, gTrain: Infinity, gSample: Infinity, clTrain: Infinity, clSample: Infinity };
 for (let r = 0; r < reps; r++) {
@@ -117,9 +142,10 @@ parameters), batch ${B} of 1x28x28, against bench/reference/diffusion_unet.py (t
 genlab's initial weights; loss parity checked first: relative difference ${relErr.toExponential(1)}). CPU time of the
 process per step, ${iters} steps per run, best of ${reps} interleaved runs, 1 intra-op thread each
 (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, shared with other jobs: ratios, not absolute times, are the result).
-PyTorch runs NCHW (its default).
+PyTorch runs NCHW (its default). "genlab NCHW" runs with \`torch.backends.convChannelsLast = false\` (every tensor NCHW);
+"genlab default" is genlab as shipped: channels_last input and channels_last convolutions (src/tensor/conv-layout.ts).
 
-| workload | genlab NCHW | genlab channels_last input | PyTorch NCHW | genlab / PyTorch | channels_last / PyTorch |
+| workload | genlab NCHW | genlab default (channels_last) | PyTorch NCHW | genlab / PyTorch | channels_last / PyTorch |
 |---|---|---|---|---|---|
 | training step: EDM loss, backward, Adam (ms) | ${f(best.gTrain)} | ${f(best.clTrain)} | ${f(best.pyTrain)} | ${(best.gTrain / best.pyTrain).toFixed(2)} | ${(best.clTrain / best.pyTrain).toFixed(2)} |
 | sampling step: one denoiser call, no grad (ms) | ${f(best.gSample)} | ${f(best.clSample)} | ${f(best.pySample)} | ${(best.gSample / best.pySample).toFixed(2)} | ${(best.clSample / best.pySample).toFixed(2)} |

@@ -19,6 +19,7 @@ import { loadData } from '../src/train/data.ts';
 import { Adam } from '../src/optim/index.ts';
 import { writeResultsSection } from './results-file.ts';
 import { flag } from './args.ts';
+import { compareOpProfiles } from './op-profile.ts';
 
 const reps = Number(flag('reps', '5'));
 const iters = Number(flag('iters', '20'));
@@ -53,6 +54,12 @@ const step = () =>
     opt.step();
   });
 for (let i = 0; i < 3; i++) step();
+
+const profileSteps = Number(flag('profile', '0'));
+if (profileSteps > 0) {
+  compareOpProfiles(`${model} step`, step, profileSteps, { args: [join(here, 'reference', 'flows_images.py'), dir, model, 'mnist', '--bench', '1'], env });
+  process.exit(0);
+}
 
 /** CPU ms per step (process user + system, every thread) and wall ms per step. */
 function genlabOnce(): { ms: number; wallMs: number } {

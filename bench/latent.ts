@@ -18,9 +18,11 @@ import { loadData } from '../src/train/data.ts';
 import { Adam } from '../src/optim/index.ts';
 import { writeResultsSection } from './results-file.ts';
 import { flag } from './args.ts';
+import { compareOpProfiles } from './op-profile.ts';
 
 const reps = Number(flag('reps', '5'));
 const iters = Number(flag('iters', '20'));
+const profileSteps = Number(flag('profile', '0'));
 const here = join(fileURLToPath(import.meta.url), '..');
 const dir = join(tmpdir(), 'genlab-bench-latent');
 const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', GENLAB_NUM_THREADS: '1', TORCH_THREADS: '1' };
@@ -65,6 +67,10 @@ for (const w of workloads) {
         opt.step();
       });
     for (let s = 0; s < 3; s++) step(s);
+    if (profileSteps > 0) {
+      compareOpProfiles(w.name, () => step(3), profileSteps, { args: [join(here, 'reference', 'latent.py'), dir, w.name, '--bench', String(iters + 3)], env });
+      return { ms: NaN, wallMs: NaN };
+    }
     const w0 = performance.now();
     const t0 = process.cpuUsage();
     for (let s = 3; s < 3 + iters; s++) step(s);
@@ -79,6 +85,11 @@ for (const w of workloads) {
     if (py.status !== 0) throw new Error(`latent.py --bench failed: ${py.stderr}`);
     return JSON.parse(py.stdout.trim().split('\n').pop()!) as { ms: number; wallMs: number };
   };
+  if (profileSteps > 0) {
+    genlabOnce();
+    x.dispose();
+    continue;
+  }
   let ours = Infinity, theirs = Infinity, oursWall = Infinity, theirsWall = Infinity;
   for (let r = 0; r < reps; r++) {
     const p = pytorchOnce();
@@ -94,6 +105,7 @@ for (const w of workloads) {
   rows.push(`| same, wall-clock ms per step | ${oursWall.toFixed(1)} | ${theirsWall.toFixed(1)} | ${(oursWall / theirsWall).toFixed(2)} |`);
 }
 
+if (profileSteps > 0) process.exit(0);
 const heading = '## Latent-variable models on MNIST';
 const section = `${heading}
 

@@ -7,6 +7,7 @@ weights, trained with the EDM loss (Karras et al. 2022) on the same batch, noise
 PyTorch runs in its default NCHW layout, 1 intra-op thread.
 """
 import json
+import os
 import math
 import struct
 import sys
@@ -15,6 +16,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from op_profile import maybe_profile
 
 torch.set_num_threads(1)
 
@@ -209,6 +212,8 @@ def main():
     for name, fn in (('train', train_step), ('sample', sample_step)):
         for _ in range(2):
             fn()
+        if os.environ.get('GENLAB_OP_PROFILE_WHAT') == name and maybe_profile(fn):
+            return
         t0 = time.process_time()
         w0 = time.perf_counter()
         for _ in range(iters):

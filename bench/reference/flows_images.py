@@ -20,6 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from op_profile import maybe_profile
+
 LN2 = math.log(2)
 LOG_2PI = math.log(2 * math.pi)
 
@@ -238,6 +240,8 @@ def bench(d, model, data, iters):
         opt.step()
     for _ in range(3):
         step()
+    if maybe_profile(step):
+        return
     c0 = time.process_time(); w0 = time.perf_counter()
     for _ in range(iters):
         step()

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from flows_images import load_safetensors  # noqa: E402
+from op_profile import maybe_profile  # noqa: E402
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -474,6 +475,15 @@ def main():
         x = train[perm[i * B:(i + 1) * B]]
         if bench and s == min(3, bench - 1):
             t_warm = time.time()
+
+            def profiled_step(s=s, x=x):
+                torch.manual_seed(meta['stepSeeds'][s] if s < len(meta['stepSeeds']) else s)
+                loss = model.loss(x, min(s, len(meta['lrs']) - 1), meta)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+            if maybe_profile(profiled_step):
+                return
         ts = time.process_time()
         torch.manual_seed(meta['stepSeeds'][s] if s < len(meta['stepSeeds']) else s)
         for grp in opt.param_groups:

@@ -214,7 +214,12 @@ static Napi::Value DeviceOf(const Napi::CallbackInfo& info) {
 
 static Napi::Value IsContiguous(const Napi::CallbackInfo& info) {
   GENLAB_TRY
-  return Napi::Boolean::New(info.Env(), unwrapTensor(info.Env(), info[0], "isContiguous").is_contiguous());
+  // isContiguous(h, channelsLast?: boolean): contiguous in the given memory format (default contiguous_format)
+  const at::Tensor& t = unwrapTensor(info.Env(), info[0], "isContiguous");
+  bool cl = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+  if (!cl) return Napi::Boolean::New(info.Env(), t.is_contiguous());
+  if (t.dim() != 4) return Napi::Boolean::New(info.Env(), false);
+  return Napi::Boolean::New(info.Env(), t.is_contiguous(at::MemoryFormat::ChannelsLast));
   GENLAB_CATCH(info.Env())
 }
 
@@ -423,6 +428,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initGuards(env, exports);
   initFunction(env, exports);
   initDistributed(env, exports);
+  initProfiler(env, exports);
   return exports;
 }
 

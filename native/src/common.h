@@ -84,5 +84,6 @@ void initAutograd(Napi::Env env, Napi::Object exports);
 void initGuards(Napi::Env env, Napi::Object exports);
 void initFunction(Napi::Env env, Napi::Object exports);
 void initDistributed(Napi::Env env, Napi::Object exports);
+void initProfiler(Napi::Env env, Napi::Object exports);
 
 }  // namespace genlab

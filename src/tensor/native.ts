@@ -31,7 +31,7 @@ export interface NativeCore {
   numel(h: number): number;
   dtype(h: number): number;
   device(h: number): string;
-  isContiguous(h: number): boolean;
+  isContiguous(h: number, channelsLast?: boolean): boolean;
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): number;
   toBuffer(h: number): ArrayBuffer;
   manualSeed(seed: number): void;
@@ -56,6 +56,11 @@ export interface NativeCore {
   isLeaf(h: number): boolean;
   gradFnName(h: number): string | null;
   retainGrad(h: number): void;
+  // per-operator profiler (native/src/profiler.cc)
+  profilerStart(recordShapes: boolean): void;
+  profilerStop(): { wallUs: number; opUs: number; events: { name: string; shapes: string; count: number; totalUs: number; selfUs: number }[] };
+  profilerRangePush(name: string): void;
+  profilerRangePop(): void;
   // distributed (c10d): see native/src/distributed.cc and src/train/distributed/
   distAvailable(): { gloo: boolean; nccl: boolean };
   distNewGroup?(o: { host: string; port: number; rank: number; worldSize: number; timeoutMs: number; localAddr?: string; iface?: string; prefix?: string }): Promise<object>;

@@ -6,6 +6,7 @@ import { N } from './native.ts';
 import { Tensor, setToImpl } from './tensor.ts';
 import { OP_TABLE, type OpSpec, type OverloadSpec, type TorchOps, type LinalgOps, type SpecialOps } from './ops.generated.ts';
 import { dispatch, makeCaller, closest } from './dispatch.ts';
+import { withConvLayout, withNchwInput } from './conv-layout.ts';
 
 const proto = Tensor.prototype as unknown as Record<string, unknown>;
 export const torchFns: Record<string, unknown> = {};
@@ -27,6 +28,11 @@ for (const spec of Object.values(OP_TABLE)) {
     proto[spec.method] = m;
   }
 }
+
+// CPU convolutions in channels_last (conv-layout.ts)
+torchFns.conv2d = withConvLayout(torchFns.conv2d as (...args: unknown[]) => unknown);
+torchFns.convTranspose2d = withNchwInput('convTranspose2d', torchFns.convTranspose2d as (...args: unknown[]) => unknown);
+torchFns.groupNorm = withNchwInput('groupNorm', torchFns.groupNorm as (...args: unknown[]) => unknown);
 
 const toSpec = OP_TABLE['to'];
 setToImpl((t, dtype, device, nonBlocking, copy) => {

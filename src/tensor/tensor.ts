@@ -83,8 +83,12 @@ export class Tensor implements Owned {
   get isCuda(): boolean {
     return this.device.startsWith('cuda');
   }
-  isContiguous(): boolean {
-    return N.isContiguous(this._h);
+  /** Whether the data is dense in the given memory format's order (default 'contiguous_format'; 'channels_last' needs a 4-d tensor). */
+  isContiguous(memoryFormat: 'contiguous_format' | 'channels_last' = 'contiguous_format'): boolean {
+    if (memoryFormat !== 'contiguous_format' && memoryFormat !== 'channels_last') {
+      throw new TypeError(`isContiguous: memoryFormat must be 'contiguous_format' or 'channels_last', got ${JSON.stringify(memoryFormat)}`);
+    }
+    return N.isContiguous(this._h, memoryFormat === 'channels_last');
   }
   /** True once dispose() ran or a scope freed it. */
   get isDisposed(): boolean {

@@ -8,6 +8,8 @@ import { grad, backward } from './autograd.ts';
 import { Function, FunctionCtx, collectReleased } from './function.ts';
 import { tensor, fromTypedArray } from './creation.ts';
 import { DTYPE_CODE, type DType } from './dtype.ts';
+import { profiler } from './profiler.ts';
+import { backends } from './conv-layout.ts';
 
 /** Runs a synchronous fn under libtorch's inference mode (no autograd, no version counting). */
 function inferenceMode<T>(fn: () => T): T {
@@ -53,6 +55,10 @@ const extras = {
   inferenceMode,
   isGradEnabled,
   autograd: { grad, backward, Function, FunctionCtx },
+  /** Per-operator CPU time: torch.profiler.profile(fn, { recordShapes }) (see profiler.ts). */
+  profiler,
+  /** Engine choices: backends.convChannelsLast (CPU conv2d in channels_last; see conv-layout.ts). */
+  backends,
   manualSeed,
   setNumThreads,
   getNumThreads: (): number => N.getNumThreads(),
