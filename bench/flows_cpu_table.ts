@@ -30,7 +30,7 @@ for (const set of sets) {
   for (const [side, name] of [['genlab', 'genlab'], ['torch', 'PyTorch']] as const) {
     const ev = join(work, `eval-${side}-${set}.json`);
     if (!existsSync(ev)) continue;
-    const m = (JSON.parse(readFileSync(ev, 'utf8').trim().split('\n').pop()!) as { metrics: Record<string, number> }).metrics;
+    const m = (JSON.parse(readFileSync(ev, 'utf8')) as { metrics: Record<string, number> }).metrics;
     const fd = temps.map((t) => {
       const v = m[`fd@T${t}`];
       const bad = m[`nonFinite@T${t}`];
