@@ -10,6 +10,7 @@
  * only by floating-point rounding.
  *
  *   npx tsx bench/flows_export.ts <dir> <model> <set> [steps=1500] [batch=64] [seed=0] [key=value,...]
+ * The key=value list is `genlab train --config`'s: model keys and training settings (warmup, clipGrad, ema, lr).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { buildModel } from '../src/train/session.ts';
 import { deriveSeed } from '../src/train/seed.ts';
 import { saveSafetensors } from '../src/io/safetensors.ts';
 import type { RunConfig } from '../src/train/run.ts';
+import { splitOverrides } from '../src/cli/commands/train.ts';
 
 const [dir = '/tmp/genlab-flows-img', model = 'glow', set = 'mnist', stepsArg = '1500', batchArg = '64', seedArg = '0', overrides = ''] = process.argv.slice(2);
 const steps = Number(stepsArg);
@@ -30,11 +32,10 @@ const seed = Number(seedArg);
 mkdirSync(dir, { recursive: true });
 
 const family = getModel(model);
-const modelConfig = resolveConfig(
-  family,
-  Object.fromEntries(overrides.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])),
-);
-const train = resolveTrainConfig(family.trainDefaults, { steps, batch, seed });
+// key=value entries as `genlab train --config` reads them: family keys to the model, the rest training settings (warmup, clipGrad, ema, lr, ...)
+const split = splitOverrides(model, Object.fromEntries(overrides.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])));
+const modelConfig = resolveConfig(family, split.modelConfig);
+const train = resolveTrainConfig(family.trainDefaults, { steps, batch, seed }, split.train);
 const config: RunConfig = { version: 1, model, modelConfig, data: dataInfo(set), train, createdAt: new Date().toISOString() };
 
 const data = await loadData(set, { seed });

@@ -7,7 +7,11 @@ dequantization noise (torch.manual_seed(step seed) + rand_like, as genlab's trai
 step) and its learning rates (cosine schedule). Prints one JSON line with the test bits/dim.
 
     npx tsx bench/flows_export.ts /tmp/gfi glow mnist 1500 64
-    OPENBLAS_NUM_THREADS=1 python3 bench/reference/flows_images.py /tmp/gfi glow mnist
+    OPENBLAS_NUM_THREADS=1 python3 bench/reference/flows_images.py /tmp/gfi glow mnist [trained.safetensors]
+
+With the export's clipGrad and ema settings it clips and averages as genlab's trainer does; the optional
+last argument saves the trained weights (the EMA's when ema > 0) under genlab's names, which
+bench/flows_score.ts loads into genlab's model to score with genlab's own bits/dim, Fréchet distance and pictures.
 """
 import json
 import math
@@ -24,6 +28,44 @@ from op_profile import maybe_profile
 
 LN2 = math.log(2)
 LOG_2PI = math.log(2 * math.pi)
+
+
+def save_safetensors(path, tensors):
+    """Writes float32/int64 tensors as safetensors (genlab's loader reads them)."""
+    names = {torch.float32: 'F32', torch.float64: 'F64', torch.int64: 'I64', torch.int32: 'I32', torch.uint8: 'U8'}
+    header, blobs, off = {}, [], 0
+    for k, t in tensors.items():
+        b = t.detach().contiguous().cpu().numpy().tobytes()
+        header[k] = {'dtype': names[t.dtype], 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
+        blobs.append(b); off += len(b)
+    h = json.dumps(header).encode()
+    h += b' ' * ((8 - len(h) % 8) % 8)
+    with open(path + '.tmp', 'wb') as f:
+        f.write(struct.pack('<Q', len(h))); f.write(h)
+        for b in blobs:
+            f.write(b)
+    import os
+    os.replace(path + '.tmp', path)
+
+
+class EMA:
+    """genlab's EMA (src/optim/ema.ts): shadow = d shadow + (1 - d) param, d = min(decay, (1 + t) / (10 + t))."""
+
+    def __init__(self, params, decay):
+        self.params = list(params); self.decay = decay; self.step = 0
+        self.shadow = [p.detach().clone() for p in self.params]
+
+    @torch.no_grad()
+    def update(self):
+        d = min(self.decay, (1 + self.step) / (10 + self.step))
+        for s, p in zip(self.shadow, self.params):
+            s.mul_(d).add_(p, alpha=1 - d)
+        self.step += 1
+
+    @torch.no_grad()
+    def swap(self):
+        for s, p in zip(self.shadow, self.params):
+            tmp = p.clone(); p.copy_(s); s.copy_(tmp)
 
 
 def load_safetensors(path):
@@ -274,6 +316,10 @@ def main():
     D = int(np.prod(meta['shape']))
     B = tc['batch']; spe = meta['stepsPerEpoch']
     perm = None; perm_epoch = -1
+    params = list(flow.parameters())
+    clip = tc.get('clipGrad', 0)
+    # genlab builds its EMA before the first step (before ActNorm's data-dependent init), so does this
+    ema = EMA(params, tc['ema']) if tc.get('ema', 0) > 0 else None
     t0 = time.time(); c0 = time.process_time()
     log = []; window = []
     for s in range(tc['steps']):
@@ -289,18 +335,30 @@ def main():
         bpd = -flow.log_prob(dequantize(x)).mean() / (D * LN2)
         opt.zero_grad()
         bpd.backward()
-        opt.step()
+        # genlab's trainer: the global gradient norm, clipped when clipGrad > 0; a non-finite norm skips the step
+        norm = torch.nn.utils.clip_grad_norm_(params, clip if clip > 0 else float('inf'))
+        if math.isfinite(norm.item()):
+            opt.step()
+            if ema is not None:
+                ema.update()
         window.append(bpd.item())
         if (s + 1) % 10 == 0:  # the mean over the last 10 steps, as genlab's metrics.jsonl
             log.append((s + 1, sum(window) / len(window))); window = []
             if (s + 1) % 100 == 0:
                 print(f'step {s + 1} bpd {log[-1][1]:.4f} ({time.time() - t0:.0f} s)', file=sys.stderr, flush=True)
     wall = time.time() - t0; cpu = time.process_time() - c0
+    if ema is not None:
+        ema.swap()  # evaluate and save the averaged weights, as genlab's eval and sample do
+    out = sys.argv[4] if len(sys.argv) > 4 else None
+    if out:
+        # genlab's names (the flow is module '1' of Flow after LogitTransform '0'), for bench/flows_score.ts
+        init = load_safetensors(f'{d}/{model}-{data}-init.safetensors')  # genlab's dtypes (ActNorm's flag is float there)
+        save_safetensors(out, {f'1.{k}': v.to(init[f'1.{k}'].dtype) for k, v in flow.state_dict().items()})
     torch.manual_seed(0)
     with torch.no_grad():
         nll = sum(-flow.log_prob(dequantize(test[i:i + 1000])).sum().item() for i in range(0, test.shape[0], 1000)) / test.shape[0]
     print(json.dumps({'model': model, 'data': data, 'steps': tc['steps'], 'batch': B, 'testNll': nll, 'bitsPerDim': nll / (D * LN2),
-                      'trainSeconds': wall, 'cpuSeconds': cpu, 'threads': torch.get_num_threads(), 'log': log}))
+                      'trainSeconds': wall, 'cpuSeconds': cpu, 'ema': ema is not None, 'weights': out, 'threads': torch.get_num_threads(), 'log': log}))
 
 
 if __name__ == '__main__':
