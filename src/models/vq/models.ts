@@ -89,6 +89,7 @@ export function buildVQVAE(c: VQVAEConfig, data: DataInfo): VQVAEInstance {
   return {
     vq,
     modules,
+    monitors: ['perplexity', 'usage'],
     loss(batch): LossTerms {
       const x = to01(batch.x);
       const q = quantizer.forward(encoder.forward(x));
