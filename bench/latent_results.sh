@@ -32,14 +32,14 @@ job() { # name model set steps batch overrides pyextra evalextra
 }
 for j in "$@"; do
   case $j in
-    vae-bmnist | iwae-bmnist) job "$j" "${j%%-*}" binarized-mnist 2000 128 "" "" ;;
-    vae-bfmnist | iwae-bfmnist) job "$j" "${j%%-*}" binarized-fashion-mnist 2000 128 "" "" ;;
+    vae-bmnist | iwae-bmnist) job "$j" "${j%%-*}" binarized-mnist 1000 128 "" "" ;;
+    vae-bfmnist | iwae-bfmnist) job "$j" "${j%%-*}" binarized-fashion-mnist 1000 128 "" "" ;;
     gvae-gumbel | gvae-st-gumbel | gvae-score) job "$j-bmnist" gumbel-vae binarized-mnist 1000 100 "estimator=${j#gvae-}" "" ;;
     vq-mnist) job vq-mnist vqvae mnist 500 64 "" "" ;;
     vq-fmnist) job vq-fmnist vqvae fashion-mnist 500 64 "" "--save $D/vq-fmnist.pt" ;;
     vq1-fmnist) job vq1-fmnist vqvae fashion-mnist 500 64 "deadCodeThreshold=1" "--save $D/vq1-fmnist.pt" ;;
     vqp-fmnist)
-      job vqp-fmnist vqvae-prior fashion-mnist 1000 64 "vqvae=$D/runs/vq1-fmnist" "--vq $D/vq1-fmnist.pt --samples 1000" "--fd-samples 1000"
+      job vqp-fmnist vqvae-prior fashion-mnist 1000 64 "vqvae=$D/runs/vq1-fmnist,channels=32" "--vq $D/vq1-fmnist.pt --samples 1000" "--fd-samples 1000"
       T vqp-fmnist.fdtime npx tsx bench/latent_fd.ts "$D/runs/vqp-fmnist" "$D/vqp-fmnist-samples.f32" --real --png "$D/vqp-fmnist-pytorch-samples.png" > "$D/vqp-fmnist.pyfd.json" 2> "$D/logs/vqp-fmnist.fdlog"
       log "done vqp-fmnist FD" ;;
     *) echo "latent_results.sh: unknown job '$j'" >&2; exit 2 ;;
