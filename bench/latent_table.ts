@@ -2,7 +2,8 @@
  * Prints the latent-model results table (markdown) from what bench/latent_results.sh leaves in <dir>:
  * per job <name>.geval.json (`genlab eval --json`), <name>.out.json (bench/reference/latent.py's line),
  * logs/<name>.{g,e,p}time (CPU seconds of genlab train, genlab eval, the PyTorch twin's train + eval),
- * and for the prior <name>.pyfd.json (bench/latent_fd.ts on the twin's samples).
+ * and for the prior <name>.pyfd.json (bench/latent_fd.ts on the twin's samples; its CPU time, logs/<name>.fdtime,
+ * counts on the PyTorch side).
  *
  *   npx tsx bench/latent_table.ts [dir=/tmp/genlab-latent]
  */
@@ -22,7 +23,8 @@ const cpu = (f: string): number => {
   const m = /cpu ([\d.]+) ([\d.]+)/.exec(readFileSync(p, 'utf8'));
   return m ? Number(m[1]) + Number(m[2]) : NaN;
 };
-const signed = (d: number, digits: number) => `${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(digits)}`;
+/** A difference, or 0 (bitwise) when the two numbers are the same double. */
+const signed = (d: number, digits: number) => (d === 0 ? '0 (bitwise)' : `${d > 0 ? '+' : '−'}${Math.abs(d).toFixed(digits)}`);
 
 interface Job {
   job: string;
@@ -68,7 +70,7 @@ for (const j of jobs) {
     row('test code NLL (nats per code)', m.codeNll!.toFixed(4), pt.codeNll!.toFixed(4), signed(m.codeNll! - pt.codeNll!, 4), `per 7 × 7 grid ${m.codeNllPerImage!.toFixed(1)} / ${pt.codeNllPerImage!.toFixed(1)}`);
     if (fd) row('sample FD, classifier features (1000 samples)', m.fd!.toFixed(2), fd.fd!.toFixed(2), signed(m.fd! - fd.fd!, 2), `1000 real training images: ${fd.fdRealTrain!.toFixed(2)}`);
   } else {
-    row('test recon MSE', m.reconMse!.toFixed(5), pt.reconMse!.toFixed(5), `${signed((100 * (m.reconMse! - pt.reconMse!)) / pt.reconMse!, 2)}%`, `perplexity ${m.perplexity!.toFixed(1)} / ${pt.perplexity!.toFixed(1)}, codes used ${m.codesUsed} / ${pt.codesUsed} of 128`);
+    row('test recon MSE', m.reconMse!.toFixed(5), pt.reconMse!.toFixed(5), m.reconMse === pt.reconMse ? '0 (bitwise)' : `${signed((100 * (m.reconMse! - pt.reconMse!)) / pt.reconMse!, 2)}%`, `perplexity ${m.perplexity!.toFixed(1)} / ${pt.perplexity!.toFixed(1)}, codes used ${m.codesUsed} / ${pt.codesUsed} of 128`);
   }
 }
 console.log(rows.join('\n'));
