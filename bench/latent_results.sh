@@ -5,7 +5,7 @@
 # then `genlab eval`. Print the table afterwards with `npx tsx bench/latent_table.ts <dir>`.
 #
 #   bench/latent_results.sh [--dir /tmp/genlab-latent] <job>...
-#   jobs: vae-bmnist iwae-bmnist vae-bfmnist iwae-bfmnist gvae-gumbel gvae-st-gumbel gvae-score
+#   jobs: vae-bmnist iwae-bmnist vae-bfmnist iwae-bfmnist iwae3k-bmnist (the family's 3000 steps) gvae-gumbel gvae-st-gumbel gvae-score
 #         vq-mnist vq-fmnist vq1-fmnist vqp-fmnist (after vq1-fmnist: its prior, FD of both sides' samples)
 set -euo pipefail
 D=/tmp/genlab-latent
@@ -34,9 +34,10 @@ for j in "$@"; do
   case $j in
     vae-bmnist | iwae-bmnist) job "$j" "${j%%-*}" binarized-mnist 1000 128 "" "" ;;
     vae-bfmnist | iwae-bfmnist) job "$j" "${j%%-*}" binarized-fashion-mnist 1000 128 "" "" ;;
+    iwae3k-bmnist) job "$j" iwae binarized-mnist 3000 128 "" "" ;;
     gvae-gumbel | gvae-st-gumbel | gvae-score) job "$j-bmnist" gumbel-vae binarized-mnist 1000 100 "estimator=${j#gvae-}" "" ;;
     vq-mnist) job vq-mnist vqvae mnist 500 64 "" "" ;;
-    vq-fmnist) job vq-fmnist vqvae fashion-mnist 500 64 "" "--save $D/vq-fmnist.pt" ;;
+    vq-fmnist) job vq-fmnist vqvae fashion-mnist 500 64 "deadCodeThreshold=0.01" "--save $D/vq-fmnist.pt" ;;
     vq1-fmnist) job vq1-fmnist vqvae fashion-mnist 500 64 "deadCodeThreshold=1" "--save $D/vq1-fmnist.pt" ;;
     vqp-fmnist)
       job vqp-fmnist vqvae-prior fashion-mnist 1000 64 "vqvae=$D/runs/vq1-fmnist,channels=32" "--vq $D/vq1-fmnist.pt --samples 1000" "--fd-samples 1000"
