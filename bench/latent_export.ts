@@ -1,8 +1,9 @@
 /**
  * Writes what bench/reference/latent.py needs to train the same latent-variable model as
  * `genlab train <model> --data <set> --steps S --batch B --seed K --config <overrides>` does, step
- * for step (vae, iwae, gumbel-vae, vqvae: bench/reference/latent.py; vqgan: bench/reference/
- * vqgan_stage1.py). Overrides that name a training setting (lr, betas as b1;b2, ...) go to the
+ * for step (vae, iwae, gumbel-vae, vqvae, vqvae-prior: bench/reference/latent.py, the prior's json also holding
+ * the config of the vqvae run it models and the seed of genlab's Fréchet-distance samples; vqgan:
+ * bench/reference/vqgan_stage1.py). Overrides that name a training setting (lr, betas as b1;b2, ...) go to the
  * training config, the others to the model config:
  *   <dir>/<set>-train.u8, <set>-test.u8       pixels 0..255, [N, C, H, W] row-major
  *   <dir>/<name>.json                          model and train config, per-epoch data seeds, per-step
@@ -14,8 +15,8 @@
  *
  *   npx tsx bench/latent_export.ts <dir> <name> <model> <set> <steps> <batch> [seed=0] [key=value,...]
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { torch, type Tensor } from '../src/tensor/index.ts';
 import { getModel, resolveConfig } from '../src/models/index.ts';
 import { resolveTrainConfig, learningRate, DEFAULT_TRAIN_CONFIG } from '../src/train/config.ts';
@@ -59,6 +60,11 @@ const tensors: Record<string, Tensor> = {};
 for (const [mn, mod] of Object.entries(m.modules)) for (const [k, v] of Object.entries(mod.stateDict())) tensors[`${mn}.${k}`] = v.contiguous();
 saveSafetensors(join(dir, `${name}-init.safetensors`), tensors);
 const mc = modelConfig as Record<string, number>;
+// The prior's twin builds its own VQ-VAE (trained by latent.py --save) with the config of the genlab run it models,
+// and draws its Fréchet-distance samples from the seed genlab's `eval --fd-samples` uses at temperature 1.
+// (buildModel above already opened that run, so its config.json exists.)
+const vqRunDir = model === 'vqvae-prior' ? [String(modelConfig.vqvae), resolve('runs', String(modelConfig.vqvae))].find((p) => existsSync(join(p, 'config.json'))) : undefined;
+const prior = vqRunDir ? { vqConfig: (JSON.parse(readFileSync(join(vqRunDir, 'config.json'), 'utf8')) as RunConfig).modelConfig, fdSeed: deriveSeed(seed, 'fd', 1000) } : {};
 writeFileSync(
   join(dir, `${name}.json`),
   JSON.stringify(
@@ -74,6 +80,7 @@ writeFileSync(
       dataSeeds: Array.from({ length: epochs }, (_, e) => deriveSeed(seed, 'data', e)),
       stepSeeds: Array.from({ length: steps }, (_, s) => deriveSeed(seed, 'step', s)),
       lrs: Array.from({ length: steps }, (_, s) => learningRate(train, s)),
+      ...prior,
       temperatures: model === 'gumbel-vae' ? Array.from({ length: steps }, (_, s) => gumbelTemperature(s, { initial: mc.tau0, min: mc.tauMin, rate: mc.tauRate, every: mc.tauEvery })) : undefined,
     },
     null,

@@ -1,4 +1,4 @@
-"""PyTorch reference for genlab's latent-variable families (vae, iwae, gumbel-vae, vqvae).
+"""PyTorch reference for genlab's latent-variable families (vae, iwae, gumbel-vae, vqvae, vqvae-prior).
 
 The same architectures as src/models/vae and src/models/vq, written directly in PyTorch, trained on
 what bench/latent_export.ts writes: genlab's initial weights (loaded by name), its data, its data
@@ -8,6 +8,14 @@ order (torch.randperm from the same per-epoch generator seeds), its per-step noi
 
     npx tsx bench/latent_export.ts /tmp/glat vae-bmnist vae binarized-mnist 5000 128
     OPENBLAS_NUM_THREADS=1 python3 bench/reference/latent.py /tmp/glat vae-bmnist [--bench N] [--recon out.f32 (vqvae)]
+
+The VQ-VAE + prior pair: train the vqvae twin with --save <file.pt>, export the genlab vqvae-prior run's
+config (its `vqvae=` run is genlab's), then train the prior twin over the codes of this script's own VQ-VAE:
+
+    python3 bench/reference/latent.py /tmp/glat vq --save /tmp/glat/vq.pt
+    npx tsx bench/latent_export.ts /tmp/glat vqp vqvae-prior fashion-mnist 1000 64 0 vqvae=runs/vq
+    python3 bench/reference/latent.py /tmp/glat vqp --vq /tmp/glat/vq.pt --samples 1000
+    npx tsx bench/latent_fd.ts runs/vqp /tmp/glat/vqp-samples.f32   # FD with genlab's classifier features
 """
 import json
 import math
@@ -160,9 +168,11 @@ class GaussianVAE(nn.Module):
             z = mu + eps * s
             xs = x.unsqueeze(0).expand(m, *x.shape).reshape(m * n, *x.shape[1:])
             log_px = log_prob(self.c['likelihood'], self.decoder(z.reshape(m * n, self.L)), xs).reshape(m, n)
-            log_pz = (-0.5 * z * z).sum(-1) - 0.5 * LOG_2PI * self.L
+            # square(), not z * z: a tensor used twice in one product adds two gradient terms in another
+            # order than genlab's square, and the runs drift apart by rounding (1000 steps: 0.5 nats)
+            log_pz = (-0.5 * z.square()).sum(-1) - 0.5 * LOG_2PI * self.L
             zq = (z - mu) / s
-            log_qz = (-0.5 * zq * zq - s.log() - 0.5 * LOG_2PI).sum(-1)
+            log_qz = (-0.5 * zq.square() - s.log() - 0.5 * LOG_2PI).sum(-1)
             parts.append(log_px + log_pz - log_qz)
             done += m
         log_w = torch.cat(parts, 0)
@@ -420,6 +430,126 @@ class VQVAE(nn.Module):
         return {'reconMse': se / test.numel(), 'perplexity': torch.exp(-(p * p.clamp_min(1e-12).log()).sum()).item(), 'codesUsed': int((counts > 0).sum().item())}
 
 
+# ---------------------------------------------------------------- gated PixelCNN prior (src/models/vq/pixelcnn.ts)
+
+class MaskedConv2d(nn.Module):
+    def __init__(self, cin, cout, kernel, padding, mask):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, kernel, padding=padding)
+        self.register_buffer('mask', torch.tensor(mask, dtype=torch.float32).reshape(1, 1, *kernel), persistent=False)
+
+    def forward(self, x):
+        return F.conv2d(x, self.conv.weight * self.mask, self.conv.bias, padding=self.conv.padding)
+
+
+def gate(x):
+    c = x.shape[1] // 2
+    return x[:, :c].tanh() * x[:, c:].sigmoid()
+
+
+def shift_down(x):
+    return F.pad(x, (0, 0, 1, 0))[:, :, :x.shape[2]]
+
+
+class GatedLayer(nn.Module):
+    def __init__(self, ch, k, kind):
+        super().__init__()
+        c = k // 2
+        vmask = [[1 if r <= c else 0 for _ in range(k)] for r in range(k)]
+        hmask = [[1 if (q < c if kind == 'A' else q <= c) else 0 for q in range(k)]]
+        self.kind = kind
+        self.v_conv = MaskedConv2d(ch, 2 * ch, (k, k), (c, c), vmask)
+        self.h_conv = MaskedConv2d(ch, 2 * ch, (1, k), (0, c), hmask)
+        self.v2h = nn.Conv2d(2 * ch, 2 * ch, 1)
+        self.h_out = nn.Conv2d(ch, ch, 1)
+
+    def forward(self, v, h):
+        vc = self.v_conv(v)
+        hc = self.h_conv(h) + self.v2h(shift_down(vc))
+        h_out = self.h_out(gate(hc))
+        return gate(vc), (h_out if self.kind == 'A' else h + h_out)
+
+
+class GatedPixelCNN(nn.Module):
+    def __init__(self, K, ch, n_layers, k):
+        super().__init__()
+        self.K = K
+        self.embed = nn.Conv2d(K, ch, 1, bias=False)
+        self.layers = nn.ModuleList([GatedLayer(ch, k, 'A' if i == 0 else 'B') for i in range(n_layers)])
+        self.head1 = nn.Conv2d(ch, ch, 1)
+        self.head2 = nn.Conv2d(ch, K, 1)
+
+    def forward(self, codes):
+        e = self.embed(F.one_hot(codes, self.K).float().permute(0, 3, 1, 2))
+        v = h = e
+        for layer in self.layers:
+            v, h = layer(v, h)
+        return self.head2(F.relu(self.head1(F.relu(h))))
+
+    def nll(self, codes):
+        return F.cross_entropy(self(codes), codes)
+
+    @torch.no_grad()
+    def sample(self, n, H, W, tau=1.0):
+        codes = torch.zeros(n, H, W, dtype=torch.int64)
+        for i in range(H):
+            for j in range(W):
+                logits = self(codes)[:, :, i, j]
+                codes[:, i, j] = (logits / tau).softmax(-1).multinomial(1).squeeze(1)
+        return codes
+
+
+class VQPrior(nn.Module):
+    """The PixelCNN over the codes of a trained VQ-VAE (this script's own, loaded with --vq; frozen, not a submodule)."""
+
+    def __init__(self, c, meta):
+        super().__init__()
+        vq_path = sys.argv[sys.argv.index('--vq') + 1] if '--vq' in sys.argv else None
+        if not vq_path:
+            raise SystemExit('latent.py: a vqvae-prior twin needs --vq <state dict saved by latent.py --save>')
+        base = VQVAE(meta['vqConfig'], meta['shape'])
+        base.load_state_dict(torch.load(vq_path))
+        base.eval()
+        for p in base.parameters():
+            p.requires_grad_(False)
+        self.__dict__['base'] = base
+        self.grid = (meta['shape'][1] // 4, meta['shape'][2] // 4)
+        self.prior = GatedPixelCNN(meta['vqConfig']['codebookSize'], c['channels'], c['layers'], c['kernel'])
+        self.meta = meta
+
+    @torch.no_grad()
+    def encode(self, x):
+        z = self.base.encoder(x)
+        flat = z.movedim(1, -1).reshape(-1, self.base.c['codeDim'])
+        return self.base.quantizer.nearest(flat).reshape(x.shape[0], *self.grid)
+
+    @torch.no_grad()
+    def decode(self, idx):
+        codes = self.base.quantizer.codebook[idx].movedim(-1, 1)
+        return self.base.decoder(codes).clamp(0, 1)
+
+    def loss(self, x, step, meta):
+        return self.prior.nll(self.encode(x))
+
+    @torch.no_grad()
+    def evaluate(self, test):
+        total = 0.0
+        for i in range(0, test.shape[0], 500):
+            x = test[i:i + 500]
+            total += self.prior.nll(self.encode(x)).item() * x.shape[0]
+        per_code = total / test.shape[0]
+        out = {'codeNll': per_code, 'codeNllPerImage': per_code * self.grid[0] * self.grid[1], 'bitsPerCode': per_code / math.log(2)}
+        n = int(sys.argv[sys.argv.index('--samples') + 1]) if '--samples' in sys.argv else 0
+        if n > 0:
+            # as genlab's sampleFrechetDistances draws them: one seed, batches of 250, temperature 1
+            torch.manual_seed(self.meta['fdSeed'])
+            parts = [self.decode(self.prior.sample(min(250, n - i), *self.grid)) for i in range(0, n, 250)]
+            path = os.path.join(sys.argv[1], f"{self.meta['name']}-samples.f32")
+            torch.cat(parts, 0).contiguous().numpy().tofile(path)
+            out['samples'] = path
+        return out
+
+
 # ---------------------------------------------------------------- training
 
 def build(meta):
@@ -430,6 +560,8 @@ def build(meta):
         return CategoricalVAE(c, shape)
     if meta['model'] == 'vqvae':
         return VQVAE(c, shape)
+    if meta['model'] == 'vqvae-prior':
+        return VQPrior(c, meta)
     raise SystemExit(f"latent.py: no reference for model '{meta['model']}'")
 
 
@@ -443,8 +575,10 @@ def main():
     d, name = sys.argv[1], sys.argv[2]
     bench = int(sys.argv[sys.argv.index('--bench') + 1]) if '--bench' in sys.argv else 0
     check = int(sys.argv[sys.argv.index('--check') + 1]) if '--check' in sys.argv else 0
+    save = sys.argv[sys.argv.index('--save') + 1] if '--save' in sys.argv else None
     torch.set_num_threads(int(os.environ.get('TORCH_THREADS', '1')))
     meta = json.load(open(os.path.join(d, f'{name}.json')))
+    meta['name'] = name
     model = build(meta)
     sd = load_safetensors(os.path.join(d, f'{name}-init.safetensors'))
     missing, unexpected = model.load_state_dict(sd, strict=False)
@@ -508,9 +642,12 @@ def main():
         print(json.dumps({'ms': 1000 * cpu, 'wallMs': wall_ms, 'steps': bench - warm}))
         return
     model.eval()
-    out = {'name': name, 'model': meta['model'], 'data': meta['data'], 'steps': steps, 'lastLoss': last, 'trainSeconds': time.time() - t0}
-    out['trainCpuSeconds'] = time.process_time() - c0
+    train_cpu = time.process_time()
+    out = {'name': name, 'model': meta['model'], 'data': meta['data'], 'steps': steps, 'lastLoss': last, 'trainSeconds': time.time() - t0, 'trainCpuSeconds': train_cpu - c0}
+    if save:
+        torch.save(model.state_dict(), save)
     out.update(model.evaluate(test))
+    out['evalCpuSeconds'] = time.process_time() - train_cpu
     if '--recon' in sys.argv:
         # reconstructions of the test set, float32 [N, C, H, W], for genlab's FD (scripts/vqgan-eval.ts)
         path = sys.argv[sys.argv.index('--recon') + 1]

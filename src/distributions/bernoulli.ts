@@ -1,9 +1,9 @@
 /** Bernoulli over {0, 1}, parameterized by logits or probs. */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { asTensor, type Distribution, type SampleOptions } from './distribution.ts';
+import { asTensor, checkSupport, type Distribution, type SampleOptions } from './distribution.ts';
 
-/** Exactly one of logits / probs. */
-export type BernoulliParams = { logits: Tensor | number; probs?: undefined } | { probs: Tensor | number; logits?: undefined };
+/** Exactly one of logits / probs; `validate` (default true): probs outside [0, 1] or NaN logits are errors. */
+export type BernoulliParams = ({ logits: Tensor | number; probs?: undefined } | { probs: Tensor | number; logits?: undefined }) & { validate?: boolean };
 
 /** Logit of probabilities clamped away from 0 and 1 (as torch.distributions.utils.probs_to_logits). */
 export function probsToLogits(probs: Tensor, binary = true): Tensor {
@@ -27,9 +27,11 @@ export class Bernoulli implements Distribution {
   constructor(params: BernoulliParams) {
     if ((params.logits === undefined) === (params.probs === undefined)) throw new TypeError('Bernoulli: give exactly one of { logits } or { probs }');
     if (params.logits !== undefined) {
+      if (params.validate !== false) checkSupport('Bernoulli', 'logits', params.logits, 'notNaN');
       this.logits = asTensor(params.logits);
       this.probs = this.logits.sigmoid();
     } else {
+      if (params.validate !== false) checkSupport('Bernoulli', 'probs', params.probs!, 'unit');
       this.probs = asTensor(params.probs!);
       this.logits = probsToLogits(this.probs);
     }

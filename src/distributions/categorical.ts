@@ -1,9 +1,10 @@
 /** Categorical over {0, …, K-1}, parameterized by logits or probs over the last dimension. */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { asTensor, gumbelNoise, type Distribution, type SampleOptions } from './distribution.ts';
+import { asTensor, checkSupport, gumbelNoise, type Distribution, type SampleOptions } from './distribution.ts';
 import { probsToLogits } from './bernoulli.ts';
 
-export type CategoricalParams = { logits: Tensor; probs?: undefined } | { probs: Tensor; logits?: undefined };
+/** `validate` (default true): NaN logits, negative probs or a row of zero probs are errors. */
+export type CategoricalParams = ({ logits: Tensor; probs?: undefined } | { probs: Tensor; logits?: undefined }) & { validate?: boolean };
 
 /**
  * Categorical({ logits }) or Categorical({ probs }): the last dimension holds the K classes
@@ -24,11 +25,16 @@ export class Categorical implements Distribution {
     if (params.logits !== undefined) {
       const l = asTensor(params.logits);
       if (l.dim() < 1) throw new RangeError('Categorical: logits need a class dimension');
+      if (params.validate !== false) checkSupport('Categorical', 'logits', l, 'notNaN');
       this.logits = l.logSoftmax(-1);
       this.probs = this.logits.exp();
     } else {
       const p = asTensor(params.probs!);
       if (p.dim() < 1) throw new RangeError('Categorical: probs need a class dimension');
+      if (params.validate !== false) {
+        checkSupport('Categorical', 'probs', p, 'nonnegative');
+        torch.noGrad(() => torch.scope(() => checkSupport('Categorical', 'the sum of probs over the classes', p.detach().sum(-1), 'positive')));
+      }
       this.probs = p.div(p.sum(-1, true));
       this.logits = probsToLogits(this.probs, false);
     }

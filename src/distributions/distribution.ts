@@ -32,6 +32,35 @@ export interface Distribution {
   entropy(): Tensor;
 }
 
+/** Where a parameter must lie: > 0 ('positive'), [0, 1] ('unit'), >= 0 ('nonnegative'), not NaN ('notNaN'). */
+export type Support = 'positive' | 'unit' | 'nonnegative' | 'notNaN';
+
+const SUPPORT_TEXT: Record<Support, string> = { positive: 'must be > 0', unit: 'must lie in [0, 1]', nonnegative: 'must be >= 0', notNaN: 'must not be NaN' };
+
+/**
+ * Checks that every element of a distribution's parameter lies in its support (PyTorch's
+ * validate_args): throws a RangeError naming the distribution, the parameter, the first bad value
+ * and its index, so a negative scale or a probability of 1.3 fails where it is made instead of as a
+ * NaN log-density steps later. One reduction and one `.item()` (a device sync on a GPU).
+ */
+export function checkSupport(who: string, what: string, value: Tensor | number, support: Support): void {
+  const ok = (v: number) => (support === 'positive' ? v > 0 : support === 'unit' ? v >= 0 && v <= 1 : support === 'nonnegative' ? v >= 0 : !Number.isNaN(v));
+  if (typeof value === 'number') {
+    if (!ok(value)) throw new RangeError(`${who}: ${what} ${SUPPORT_TEXT[support]}, got ${value}`);
+    return;
+  }
+  const bad = torch.noGrad(() =>
+    torch.scope(() => {
+      const d = value.detach().flatten();
+      const out = support === 'positive' ? d.gt(0).logicalNot() : support === 'unit' ? d.ge(0).logicalAnd(d.le(1)).logicalNot() : support === 'nonnegative' ? d.ge(0).logicalNot() : d.isnan();
+      if (!out.any().item()) return null;
+      const i = out.to('int32').argmax().item();
+      return { index: i, value: d.select(0, i).item(), n: d.numel() };
+    }),
+  );
+  if (bad) throw new RangeError(`${who}: ${what} ${SUPPORT_TEXT[support]}, got ${bad.value} at index ${bad.index} of ${bad.n} (shape [${value.shape.join(', ')}])`);
+}
+
 /** A number becomes a 0-d float32 tensor (in the current scope); a tensor passes through. */
 export function asTensor(x: Tensor | number, like?: Tensor): Tensor {
   if (typeof x !== 'number') return x;
@@ -97,7 +126,12 @@ export abstract class LocScaleDistribution implements Distribution {
   readonly eventShape: number[] = [];
   readonly hasRsample = true;
 
-  constructor(loc: Tensor | number, scale: Tensor | number) {
+  /** `validate` (default true): a scale that is not > 0 everywhere, or a NaN loc, is an error. */
+  constructor(loc: Tensor | number, scale: Tensor | number, options: { validate?: boolean } = {}) {
+    if (options.validate !== false) {
+      checkSupport(this.constructor.name, 'scale', scale, 'positive');
+      checkSupport(this.constructor.name, 'loc', loc, 'notNaN');
+    }
     this.loc = typeof loc === 'number' && typeof scale !== 'number' ? asTensor(loc, scale) : asTensor(loc);
     this.scale = asTensor(scale, this.loc);
     this.batchShape = broadcastShapes(this.loc.shape, this.scale.shape);

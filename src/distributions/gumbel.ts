@@ -1,12 +1,12 @@
 /** Gumbel, and the Gumbel-softmax / Concrete relaxation of a categorical (Jang et al.; Maddison et al., 2017). */
 import { torch, type Tensor } from '../tensor/index.ts';
-import { asTensor, gumbelNoise, EULER_GAMMA, LocScaleDistribution, type Distribution, type SampleOptions } from './distribution.ts';
+import { asTensor, checkSupport, gumbelNoise, EULER_GAMMA, LocScaleDistribution, type Distribution, type SampleOptions } from './distribution.ts';
 import { probsToLogits } from './bernoulli.ts';
 
 /** Gumbel(loc, scale), elementwise: x = loc - scale log(-log u). */
 export class Gumbel extends LocScaleDistribution {
-  constructor(loc: Tensor | number = 0, scale: Tensor | number = 1) {
-    super(loc, scale);
+  constructor(loc: Tensor | number = 0, scale: Tensor | number = 1, options: { validate?: boolean } = {}) {
+    super(loc, scale, options);
   }
   /** loc + scale γ. */
   get mean(): Tensor {
@@ -28,8 +28,10 @@ export class Gumbel extends LocScaleDistribution {
 }
 
 export type RelaxedParams = ({ logits: Tensor; probs?: undefined } | { probs: Tensor; logits?: undefined }) & {
-  /** Temperature τ > 0 (a number or a tensor broadcasting against batchShape). */
+  /** Temperature τ > 0 (a number or a tensor broadcasting against batchShape); always checked. */
   temperature: Tensor | number;
+  /** Check the probs (>= 0) or logits (not NaN) (default true). */
+  validate?: boolean;
   /**
    * Straight-through (ST Gumbel-softmax): rsample returns the one-hot argmax in the forward pass
    * and the soft sample's gradient in the backward pass: y_hard - y_soft.detach() + y_soft.
@@ -55,6 +57,10 @@ export class RelaxedOneHotCategorical implements Distribution {
 
   constructor(params: RelaxedParams) {
     if ((params.logits === undefined) === (params.probs === undefined)) throw new TypeError('RelaxedOneHotCategorical: give exactly one of { logits } or { probs }');
+    if (params.validate !== false) {
+      if (params.probs !== undefined) checkSupport('RelaxedOneHotCategorical', 'probs', params.probs, 'nonnegative');
+      else checkSupport('RelaxedOneHotCategorical', 'logits', params.logits!, 'notNaN');
+    }
     const l = params.logits !== undefined ? params.logits.logSoftmax(-1) : probsToLogits(params.probs!.div(params.probs!.sum(-1, true)), false);
     if (l.dim() < 1) throw new RangeError('RelaxedOneHotCategorical: logits need a class dimension');
     this.logits = l;

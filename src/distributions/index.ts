@@ -1,5 +1,5 @@
 /** Probability distributions, KL divergences and gradient estimators (after torch.distributions). */
-export { type Distribution, type SampleOptions, broadcastShapes, gumbelNoise } from './distribution.ts';
+export { type Distribution, type SampleOptions, type Support, broadcastShapes, gumbelNoise, checkSupport } from './distribution.ts';
 export { Normal, DiagonalNormal, StandardNormal } from './normal.ts';
 export { Bernoulli, probsToLogits, type BernoulliParams } from './bernoulli.ts';
 export { Categorical, type CategoricalParams } from './categorical.ts';

@@ -7,8 +7,8 @@ import { openUniformNoise, sumRightmost, LocScaleDistribution, StandardEventDist
  * log p(x) = -z - 2 softplus(-z) - log scale with z = (x - loc)/scale (= -softplus(z) - softplus(-z) - log scale).
  */
 export class Logistic extends LocScaleDistribution {
-  constructor(loc: Tensor | number = 0, scale: Tensor | number = 1) {
-    super(loc, scale);
+  constructor(loc: Tensor | number = 0, scale: Tensor | number = 1, options: { validate?: boolean } = {}) {
+    super(loc, scale, options);
   }
   get mean(): Tensor {
     return this.loc.expand(this.batchShape);

@@ -7,8 +7,8 @@ import { standardNormalNoise, sumRightmost, LOG_2PI, LocScaleDistribution, Stand
  * (batchShape = that shape, eventShape = []). rsample is loc + scale * eps.
  */
 export class Normal extends LocScaleDistribution {
-  constructor(loc: Tensor | number, scale: Tensor | number) {
-    super(loc, scale);
+  constructor(loc: Tensor | number, scale: Tensor | number, options: { validate?: boolean } = {}) {
+    super(loc, scale, options);
   }
 
   get mean(): Tensor {
@@ -55,16 +55,16 @@ export class DiagonalNormal implements Distribution {
   readonly eventShape: number[];
   readonly hasRsample = true;
 
-  constructor(loc: Tensor, scale: Tensor | number) {
-    this.base = new Normal(loc, scale);
+  constructor(loc: Tensor, scale: Tensor | number, options: { validate?: boolean } = {}) {
+    this.base = new Normal(loc, scale, options);
     const s = this.base.batchShape;
     if (s.length < 1) throw new RangeError('DiagonalNormal: loc/scale need at least one dimension (the event dimension)');
     this.batchShape = s.slice(0, -1);
     this.eventShape = s.slice(-1);
   }
   /** A diagonal Gaussian from a mean and a log-variance (the usual encoder outputs). */
-  static fromLogVar(loc: Tensor, logVar: Tensor): DiagonalNormal {
-    return new DiagonalNormal(loc, logVar.mul(0.5).exp());
+  static fromLogVar(loc: Tensor, logVar: Tensor, options: { validate?: boolean } = {}): DiagonalNormal {
+    return new DiagonalNormal(loc, logVar.mul(0.5).exp(), options);
   }
   get loc(): Tensor {
     return this.base.loc;

@@ -81,6 +81,11 @@ export interface ModelInstance {
   /** The training loss of one batch at a step (the step lets schedules inside the loss vary). */
   loss(batch: Batch, step: number): LossTerms;
   /**
+   * Names of logged terms that are diagnostics, not losses (a codebook's perplexity and usage, a
+   * temperature): the loss curve draws each in a panel of its own instead of on the losses' axes.
+   */
+  monitors?: readonly string[];
+  /**
    * Several optimizers in one step (optional; e.g. generator then discriminator). When set, each
    * step calls `groupLoss` once per group, in this order, and after each call backpropagates that
    * loss and steps that group's optimizer alone (every gradient is cleared before each backward).

@@ -5,9 +5,10 @@
  */
 import { torch, type Tensor } from '../tensor/index.ts';
 import { saveImageGrid } from '../io/image.ts';
-import { scatterPlot, densityHeatmap, lineChart, type Bounds, type Series } from '../io/plot.ts';
+import { scatterPlot, densityHeatmap, renderLineChart, type Bounds, type Series } from '../io/plot.ts';
+import { Canvas, PALETTE, WHITE } from '../io/canvas.ts';
 import type { DataInfo, ModelInstance, SampleOptions } from '../models/registry.ts';
-import type { RunDir } from './run.ts';
+import type { MetricsRecord, RunDir } from './run.ts';
 
 export interface SamplePictureOptions {
   run: RunDir;
@@ -79,22 +80,44 @@ export function writeSamplePictures(o: SamplePictureOptions): string[] {
   return paths;
 }
 
-/** Writes loss.png from metrics.jsonl (loss and named terms); returns its path, or null when empty. */
-export function writeLossCurve(run: RunDir, path = run.lossCurvePath): string | null {
+/**
+ * The curves of loss.png from metrics records: the loss and its terms (a term equal to the loss at
+ * every step, e.g. nll when the loss is the NLL, is drawn once), and apart from them the `monitors`
+ * (diagnostics on other scales: perplexity, usage, temperature), each its own series.
+ */
+export function lossCurveSeries(recs: readonly MetricsRecord[], monitors: readonly string[] = []): { losses: Series[]; monitors: Series[] } {
+  const skip = new Set(['step', 'lr', 'itPerSec', 'time', 'gradNorm', 'nonFinite']);
+  const last = recs[recs.length - 1] ?? {};
+  const names = Object.keys(last).filter((k) => !skip.has(k) && (k === 'loss' || recs.some((r) => r[k] !== r.loss)));
+  const series = (k: string): Series => ({ name: k, x: recs.map((r) => r.step!), values: recs.map((r) => (Number.isFinite(r[k]) ? r[k]! : NaN)) });
+  const isMonitor = new Set(monitors);
+  return { losses: names.filter((k) => !isMonitor.has(k)).map(series), monitors: names.filter((k) => isMonitor.has(k) && k !== 'loss').map(series) };
+}
+
+/**
+ * Writes loss.png from metrics.jsonl: the loss and its named terms on one chart and, below it, each
+ * of the model's `monitors` on a chart of its own (so a perplexity of 30 does not flatten losses of
+ * 0.02). Returns its path, or null when there is nothing to draw.
+ */
+export function writeLossCurve(run: RunDir, path = run.lossCurvePath, options: { monitors?: readonly string[] } = {}): string | null {
   const recs = run.readMetrics().filter((r) => Number.isFinite(r.loss));
   if (recs.length < 2) return null;
-  const skip = new Set(['step', 'lr', 'itPerSec', 'time', 'gradNorm', 'nonFinite']);
-  // Terms equal to the loss at every step (e.g. nll when the loss is the NLL) are drawn once.
-  const names = Object.keys(recs[recs.length - 1]!).filter((k) => !skip.has(k) && (k === 'loss' || recs.some((r) => r[k] !== r.loss)));
-  const series: Series[] = names.map((k) => ({
-    name: k,
-    x: recs.map((r) => r.step),
-    values: recs.map((r) => (Number.isFinite(r[k]) ? r[k]! : NaN)),
-  }));
-  const vals = series.flatMap((s) => s.values.filter(Number.isFinite));
+  const { losses, monitors } = lossCurveSeries(recs, options.monitors);
+  const vals = losses.flatMap((s) => s.values.filter(Number.isFinite));
   const lo = Math.min(...vals);
   const hi = Math.max(...vals);
   const logY = lo > 0 && hi / lo > 20; // log scale only when the curve spans decades
-  lineChart(path, series, { title: `${run.name}: training loss`, xLabel: 'step', logY });
+  const main = renderLineChart(losses, { title: `${run.name}: training loss`, xLabel: 'step', logY });
+  if (monitors.length === 0) {
+    main.savePng(path);
+    return path;
+  }
+  const gap = 8;
+  const w = Math.floor((main.width - gap * (monitors.length - 1)) / monitors.length);
+  const panels = monitors.map((s, i) => renderLineChart([{ ...s, color: PALETTE[(losses.length + i) % PALETTE.length] }], { title: s.name, xLabel: 'step', size: [w, 240] }));
+  const out = new Canvas(main.width, main.height + gap + 240, WHITE);
+  out.draw(main, 0, 0);
+  panels.forEach((c, i) => out.draw(c, i * (w + gap), main.height + gap));
+  out.savePng(path);
   return path;
 }

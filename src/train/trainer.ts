@@ -409,7 +409,7 @@ export class Trainer {
     const ckpt = lastSaved === this.step ? this.run.checkpointPath(this.step) : save();
     if (this.isMain) pictures.push(...this.writeSamples());
     if (this.opts.pictures !== false && this.isMain) {
-      const curve = writeLossCurve(this.run);
+      const curve = writeLossCurve(this.run, undefined, { monitors: this.model.monitors });
       if (curve) pictures.push(curve);
     }
     const message = `trained ${this.run.name} for ${this.step} steps; final loss ${Number.isFinite(lastLoss) ? lastLoss.toFixed(4) : lastLoss}; checkpoint ${ckpt}`;

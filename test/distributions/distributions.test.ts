@@ -220,3 +220,47 @@ describe('sampling statistics (seeded)', () => {
     assert.equal(torch.memory().tensors, before);
   });
 });
+
+describe('parameter validation', () => {
+  const throwsNaming = (fn: () => unknown, ...parts: (string | RegExp)[]) =>
+    assert.throws(fn, (e: Error) => {
+      for (const p of parts) assert.match(e.message, typeof p === 'string' ? new RegExp(p.replace(/[[\]().*+?]/g, '\\$&')) : p);
+      return e instanceof RangeError;
+    });
+
+  test('a scale that is not > 0 is an error naming the distribution, the value and its index', () => torch.scope(() => {
+    throwsNaming(() => new Normal(0, -1), 'Normal: scale must be > 0, got -1');
+    throwsNaming(() => new Normal(torch.zeros([4]), torch.tensor([1, 2, 0, 3])), 'Normal: scale must be > 0', 'got 0 at index 2 of 4', 'shape [4]');
+    throwsNaming(() => new Logistic(0, 0), 'Logistic: scale must be > 0, got 0');
+    throwsNaming(() => new Gumbel(torch.zeros([2]), torch.tensor([1, NaN])), 'Gumbel: scale must be > 0, got NaN at index 1');
+    throwsNaming(() => new DiagonalNormal(torch.zeros([2, 3]), torch.tensor([[1, 1, 1], [1, -0.5, 1]])), 'Normal: scale must be > 0, got -0.5 at index 4 of 6', 'shape [2, 3]');
+    throwsNaming(() => new Normal(torch.tensor([0, NaN]), 1), 'Normal: loc must not be NaN, got NaN at index 1');
+  }));
+
+  test('probabilities outside their support are errors; logits must not be NaN', () => torch.scope(() => {
+    throwsNaming(() => new Bernoulli({ probs: 1.3 }), 'Bernoulli: probs must lie in [0, 1], got 1.3');
+    throwsNaming(() => new Bernoulli({ probs: torch.tensor([0.2, -0.1]) }), 'Bernoulli: probs must lie in [0, 1]', 'index 1');
+    throwsNaming(() => new Bernoulli({ logits: torch.tensor([NaN]) }), 'Bernoulli: logits must not be NaN');
+    throwsNaming(() => new Categorical({ probs: torch.tensor([0.5, -0.2, 0.7]) }), 'Categorical: probs must be >= 0', 'index 1');
+    throwsNaming(() => new Categorical({ probs: torch.tensor([[0.5, 0.5], [0, 0]]) }), 'Categorical: the sum of probs over the classes must be > 0, got 0 at index 1');
+    throwsNaming(() => new Categorical({ logits: torch.tensor([0, NaN]) }), 'Categorical: logits must not be NaN');
+    throwsNaming(() => new RelaxedOneHotCategorical({ probs: torch.tensor([0.5, -0.5]), temperature: 1 }), 'RelaxedOneHotCategorical: probs must be >= 0');
+    throwsNaming(() => new RelaxedOneHotCategorical({ logits: torch.zeros([3]), temperature: 0 }), 'temperature must be > 0, got 0');
+    throwsNaming(() => new RelaxedOneHotCategorical({ logits: torch.zeros([3]), temperature: torch.tensor([0.5, -1]) }), 'temperature must be > 0, got -1');
+  }));
+
+  test('valid and boundary parameters pass; validate: false skips the check; nothing leaks', () => {
+    const before = torch.memory().tensors;
+    torch.scope(() => {
+      new Normal(torch.zeros([3]), torch.tensor([1e-30, 1, 5]));
+      new Bernoulli({ probs: torch.tensor([0, 0.5, 1]) });
+      new Categorical({ probs: torch.tensor([[0, 1], [0.3, 0.7]]) });
+      new Categorical({ logits: torch.tensor([0, -Infinity]) }); // a masked class is fine
+      const n = new Normal(0, torch.tensor([-1]), { validate: false });
+      assert.ok(Number.isNaN(n.logProb(torch.tensor([0])).item()));
+      new Bernoulli({ probs: 2, validate: false });
+    });
+    assert.throws(() => new Normal(0, -1));
+    assert.equal(torch.memory().tensors, before);
+  });
+});

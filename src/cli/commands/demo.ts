@@ -83,7 +83,7 @@ export const demoCommand: Command = {
         path: `${opened.run.dir}/samples.png`,
         densityPath: `${opened.run.dir}/density.png`,
       });
-      const curve = writeLossCurve(opened.run);
+      const curve = writeLossCurve(opened.run, undefined, { monitors: opened.model.monitors });
       const ev = await evaluateRun(opened);
       const secs = (performance.now() - t0) / 1000;
       console.log(`\ndone in ${secs.toFixed(1)} s (${plan.model} on ${data}, ${steps} steps, final loss ${fmt(r.loss)})`);

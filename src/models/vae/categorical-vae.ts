@@ -55,12 +55,12 @@ export class CategoricalVAE {
     const logits = this.logits(x);
     const kl = this.kl(logits);
     if (estimator === 'gumbel' || estimator === 'st-gumbel') {
-      const y = new RelaxedOneHotCategorical({ logits, temperature, hard: estimator === 'st-gumbel' }).rsample();
+      const y = new RelaxedOneHotCategorical({ logits, temperature, hard: estimator === 'st-gumbel', validate: false }).rsample();
       const recon = this.decodeLogProb(y, x).neg();
       return { loss: recon.add(kl).mean(), recon: recon.mean(), kl: kl.mean() };
     }
     if (estimator !== 'score') throw new RangeError(`unknown estimator '${estimator}'; estimators: ${CATEGORICAL_ESTIMATORS.join(', ')}`);
-    const q = new Categorical({ logits });
+    const q = new Categorical({ logits, validate: false });
     const idx = q.sample(); // [N, groups]
     const z = idx.oneHot(this.classes).to(logits.dtype);
     const recon = this.decodeLogProb(z, x).neg();
@@ -77,7 +77,7 @@ export class CategoricalVAE {
   /** −ELBO terms with discrete draws, per example: { recon, kl, negElbo } [N]. */
   discreteElbo(x: Tensor): { recon: Tensor; kl: Tensor; negElbo: Tensor } {
     const logits = this.logits(x);
-    const z = new Categorical({ logits }).sample().oneHot(this.classes).to(logits.dtype);
+    const z = new Categorical({ logits, validate: false }).sample().oneHot(this.classes).to(logits.dtype);
     const recon = this.decodeLogProb(z, x).neg();
     const kl = this.kl(logits);
     return { recon, kl, negElbo: recon.add(kl) };

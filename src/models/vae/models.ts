@@ -181,6 +181,7 @@ export function buildCategoricalVAE(c: GumbelVAEConfig, data: DataInfo): ModelIn
   return {
     vae,
     modules,
+    monitors: ['temperature'],
     loss(batch, step): LossTerms {
       const t = tau(step);
       const r = vae.loss(prep(batch.x, true), c.estimator as CategoricalEstimator, t);

@@ -41,7 +41,8 @@ export class GaussianVAE {
   posterior(x: Tensor): DiagonalNormal {
     const h = this.encoder.forward(x);
     if (h.size(1) !== 2 * this.latent) throw new RangeError(`GaussianVAE: the encoder gives ${h.size(1)} features, expected 2 x latent = ${2 * this.latent}`);
-    return DiagonalNormal.fromLogVar(h.narrow(1, 0, this.latent), h.narrow(1, this.latent, this.latent).clamp(-12, 12));
+    // exp of a clamped log-variance is > 0: no per-step validation sync (a NaN shows in the loss).
+    return DiagonalNormal.fromLogVar(h.narrow(1, 0, this.latent), h.narrow(1, this.latent, this.latent).clamp(-12, 12), { validate: false });
   }
 
   /** Decoder parameters of latents z [N, latent]. */
