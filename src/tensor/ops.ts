@@ -7,6 +7,7 @@ import { Tensor, setToImpl } from './tensor.ts';
 import { OP_TABLE, type OpSpec, type OverloadSpec, type TorchOps, type LinalgOps, type SpecialOps } from './ops.generated.ts';
 import { dispatch, makeCaller, closest } from './dispatch.ts';
 import { withConvLayout, withNchwInput } from './conv-layout.ts';
+import { withOneDnnTranspose } from './conv-transpose.ts';
 
 const proto = Tensor.prototype as unknown as Record<string, unknown>;
 export const torchFns: Record<string, unknown> = {};
@@ -30,8 +31,9 @@ for (const spec of Object.values(OP_TABLE)) {
 }
 
 // CPU convolutions in channels_last (conv-layout.ts)
+const atenConv2d = torchFns.conv2d as (...args: unknown[]) => unknown;
 torchFns.conv2d = withConvLayout(torchFns.conv2d as (...args: unknown[]) => unknown);
-torchFns.convTranspose2d = withNchwInput('convTranspose2d', torchFns.convTranspose2d as (...args: unknown[]) => unknown);
+torchFns.convTranspose2d = withNchwInput('convTranspose2d', withOneDnnTranspose(torchFns.convTranspose2d as (...args: unknown[]) => unknown, atenConv2d));
 torchFns.groupNorm = withNchwInput('groupNorm', torchFns.groupNorm as (...args: unknown[]) => unknown);
 
 const toSpec = OP_TABLE['to'];
