@@ -1,28 +1,22 @@
 /**
  * CPU float32 transposed convolution through oneDNN. libtorch 1.13 has no oneDNN transposed
  * convolution: aten::conv_transpose2d runs slow_conv_transpose2d (im2col + GEMM) forward and
- * backward. A transposed convolution is the input-gradient of the ordinary convolution with the same
- * weight, stride, padding, dilation and groups, and libtorch does run that through oneDNN
- * (aten::convolution_backward with transposed=false, output mask [true, false, false]). So:
+ * backward. A transposed convolution is the input gradient of the ordinary convolution with the same
+ * weight, stride, padding, dilation and groups, which libtorch runs through oneDNN; the native
+ * operator genlab::conv_transpose2d_onednn (native/src/conv_transpose.cc, a C++ autograd function)
+ * computes it so: y = convolution_backward(grad_output = x, input shaped like y, w)[0] (+ bias),
+ * grad_x = conv2d(grad_y, w) (oneDNN forward), grad_w = convolution_backward(grad_output = x,
+ * input = grad_y, w)[1], grad_b = grad_y summed over N, H, W (differentiable: double backward works).
  *
- *   y      = convolution_backward(grad_output = x, input of y's shape, w)[0]  (+ bias)
- *   grad_x = conv2d(grad_y, w, stride, padding, dilation, groups)            (oneDNN forward)
- *   grad_w = convolution_backward(grad_output = x, input = grad_y, w)[1]     (oneDNN weight gradient)
- *   grad_b = grad_y summed over N, H, W
- *
- * Measured (1 thread, batch 64, the conv VAE / VQ-VAE decoders): 4x4 stride-2 64 -> 32 on 7x7,
- * forward 4.8 -> 2.4 ms, backward 11.2 -> 4.6 ms; 32 -> 1 on 14x14, backward 1.9 -> 0.4 ms, but the
- * forward 0.42 -> 2.5 ms (oneDNN's data gradient into few channels is slow), so a transposed
- * convolution with few output channels per group keeps ATen's forward and takes only this backward.
- * Results equal ATen's up to float rounding (another summation order), not bitwise.
+ * Measured (1 thread, batch 64, bench/conv-transpose-ab.ts): 4x4 stride-2 64 -> 32 on 7x7 (conv VAE /
+ * VQ-VAE decoders), forward 4.2 -> 2.4 ms, forward + backward 14.0 -> 8.2 ms. oneDNN's data gradient into
+ * few channels is slower than im2col + GEMM (32 -> 1 on 14x14: forward 0.42 -> 2.5 ms), so with fewer
+ * than ONEDNN_FORWARD_MIN_OUT_CHANNELS output channels per group the forward stays ATen's and only the
+ * backward is oneDNN's. Results equal ATen's up to float rounding (another summation order), not bitwise.
  * `torch.backends.convTransposeOneDnn = false` (or GENLAB_CONV_TRANSPOSE_ONEDNN=0) turns it off.
- * A backward through it is not itself differentiable (createGraph through it is a clear error; turn
- * the switch off for double backward through a transposed convolution).
  */
 import { Tensor } from './tensor.ts';
-import { applyFunction, type FunctionCtx } from './function.ts';
-import { aten } from './ops.ts';
-import { isGradEnabled } from './scope.ts';
+import { nativeOp } from './ops.ts';
 import { backends } from './conv-layout.ts';
 
 type Op = (...args: unknown[]) => unknown;
@@ -92,49 +86,15 @@ function outShape(x: Tensor, k: Pair, s: Pair, p: Pair, op: Pair, d: Pair): Pair
   return [0, 1].map((i) => (x.size(2 + i) - 1) * s[i]! - 2 * p[i]! + d[i]! * (k[i]! - 1) + op[i]! + 1) as Pair;
 }
 
-const cb = (...args: unknown[]) => aten.convolutionBackward!(...args);
+let op: ((...args: unknown[]) => unknown) | undefined;
 
-/** The forward: oneDNN's data gradient of the ordinary convolution (or ATen's for few output channels). */
-function forwardValue(q: Params, atenOp: Op): Tensor {
-  const { x, w, b, stride, padding, outputPadding, groups, dilation } = q;
-  const coutG = w.size(1);
-  if (coutG < ONEDNN_FORWARD_MIN_OUT_CHANNELS) return atenOp(x, w, b, stride, padding, outputPadding, groups, dilation) as Tensor;
-  const [H, W] = outShape(x, [w.size(2), w.size(3)], stride, padding, outputPadding, dilation);
-  const like = aten.empty!([x.size(0), coutG * groups, H, W]) as Tensor;
-  const [y] = cb(x, like, w, null, stride, padding, dilation, false, [0, 0], groups, [true, false, false]) as [Tensor];
-  like.dispose();
-  if (b) y.add_(b.view([1, -1, 1, 1]));
-  return y;
-}
-
-function backward(ctx: FunctionCtx, gy: Tensor): (Tensor | null)[] {
-  const q = ctx.q as Omit<Params, 'x' | 'w' | 'b'> & { hasBias: boolean };
-  const [x, w] = ctx.savedTensors as [Tensor, Tensor];
-  const [nx, nw, nb] = ctx.needsInputGrad;
-  if (!gy.isContiguous()) gy = gy.contiguous();
-  const gx = nx ? (rawConv2d(gy, w, null, q.stride, q.padding, q.dilation, q.groups) as Tensor) : null;
-  const gw = nw ? (cb(x, gy, w, null, q.stride, q.padding, q.dilation, false, [0, 0], q.groups, [false, true, false]) as Tensor[])[1]! : null;
-  const gb = q.hasBias && nb ? gy.sum([0, 2, 3]) : null;
-  return [gx, gw, q.hasBias ? gb : null];
-}
-
-let rawConv2d: Op;
-
-/** Wraps torch.convTranspose2d (installed by ops.ts); `conv2d` is the unwrapped ATen conv2d. */
-export function withOneDnnTranspose(atenOp: Op, conv2d: Op): Op {
-  rawConv2d = conv2d;
+/** Wraps torch.convTranspose2d (installed by ops.ts). */
+export function withOneDnnTranspose(atenOp: Op): Op {
   const f = function (...args: unknown[]) {
     const q = backends.convTransposeOneDnn ? eligible(args) : null;
     if (!q) return atenOp(...args);
-    const needs = isGradEnabled() && (q.x.requiresGrad || q.w.requiresGrad || (q.b !== null && q.b.requiresGrad));
-    if (!needs) return forwardValue(q, atenOp);
-    const { x, w, b, ...rest } = q;
-    const fwd = (ctx: FunctionCtx, xx: Tensor, ww: Tensor, bb: Tensor | null) => {
-      ctx.saveForBackward(xx, ww);
-      ctx.q = { ...rest, hasBias: bb !== null };
-      return forwardValue({ ...q, x: xx, w: ww, b: bb }, atenOp);
-    };
-    return applyFunction('ConvTranspose2dOneDnn', fwd, backward as never, b ? [x, w, b] : [x, w, null]);
+    op ??= nativeOp('genlab::conv_transpose2d_onednn');
+    return op(q.x, q.w, q.b, q.stride, q.padding, q.outputPadding, q.groups, q.dilation, ONEDNN_FORWARD_MIN_OUT_CHANNELS);
   };
   Object.defineProperty(f, 'name', { value: 'convTranspose2d' });
   return f;

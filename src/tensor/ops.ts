@@ -31,9 +31,8 @@ for (const spec of Object.values(OP_TABLE)) {
 }
 
 // CPU convolutions in channels_last (conv-layout.ts)
-const atenConv2d = torchFns.conv2d as (...args: unknown[]) => unknown;
 torchFns.conv2d = withConvLayout(torchFns.conv2d as (...args: unknown[]) => unknown);
-torchFns.convTranspose2d = withNchwInput('convTranspose2d', withOneDnnTranspose(torchFns.convTranspose2d as (...args: unknown[]) => unknown, atenConv2d));
+torchFns.convTranspose2d = withNchwInput('convTranspose2d', withOneDnnTranspose(torchFns.convTranspose2d as (...args: unknown[]) => unknown));
 torchFns.groupNorm = withNchwInput('groupNorm', torchFns.groupNorm as (...args: unknown[]) => unknown);
 
 const toSpec = OP_TABLE['to'];
@@ -85,6 +84,13 @@ function dynamicSpec(name: string): OpSpec | undefined {
   spec = { ns: 'torch', name: `ops.aten.${name}`, method: null, overloads };
   dynamicSpecs.set(name, spec);
   return spec;
+}
+
+/** A caller of an operator registered with the dispatcher outside aten (genlab::<name>: native/src), by its full name. */
+export function nativeOp(full: string): (...args: unknown[]) => unknown {
+  const spec = dynamicSpec(full);
+  if (!spec) throw new Error(`${full}: the native addon has no such operator (rebuild it: node scripts/setup.mjs --force)`);
+  return (...args: unknown[]) => dispatch(spec, undefined, args);
 }
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -89,3 +89,27 @@ test('nn.ConvTranspose2d takes the oneDNN path; channels_last input, options obj
     assert.throws(() => torch.convTranspose2d(torch.randn([2, 3, 5, 5]), m.weight), /channels|size|shape|weight/i);
   });
 });
+
+test('double backward through the oneDNN transposed convolution equals ATen (gradient of a gradient norm)', () => {
+  torch.manualSeed(2);
+  torch.scope(() => {
+    const x = torch.randn([2, 16, 5, 5]), w = torch.randn([16, 32, 3, 3]).mul(0.1), b = torch.randn([32]);
+    const gradOfGradNorm = (onednn: boolean) => {
+      torch.backends.convTransposeOneDnn = onednn;
+      try {
+        return torch.scope(() => {
+          const xi = x.detach().requiresGrad_(), wi = w.detach().requiresGrad_(), bi = b.detach().requiresGrad_();
+          const y = torch.convTranspose2d(xi, wi, bi, 2, 1, 1);
+          const [gx] = torch.autograd.grad(y.tanh().sum(), [xi], { createGraph: true });
+          gx!.square().sum().backward();
+          return { gradFn: y.gradFn, gw: wi.grad!, gb: bi.grad!, gx: xi.grad! };
+        });
+      } finally {
+        torch.backends.convTransposeOneDnn = true;
+      }
+    };
+    const on = gradOfGradNorm(true), off = gradOfGradNorm(false);
+    assert.equal(on.gradFn, 'ConvTranspose2dOneDnnBackward');
+    for (const k of ['gw', 'gb', 'gx'] as const) assert.ok(relDiff(on[k], off[k]) < 1e-5, `${k} differs by ${relDiff(on[k], off[k])}`);
+  });
+});
