@@ -9,7 +9,7 @@
  * input = grad_y, w)[1], grad_b = grad_y summed over N, H, W (differentiable: double backward works).
  *
  * Measured (1 thread, batch 64, bench/conv-transpose-ab.ts): 4x4 stride-2 64 -> 32 on 7x7 (conv VAE /
- * VQ-VAE decoders), forward 4.2 -> 2.4 ms, forward + backward 14.0 -> 8.2 ms. oneDNN's data gradient into
+ * VQ-VAE decoders), forward 4.0 -> 2.1 ms, forward + backward 13.9 -> 7.0 ms; 32 -> 1 on 14x14 1.8 -> 1.2 ms. oneDNN's data gradient into
  * few channels is slower than im2col + GEMM (32 -> 1 on 14x14: forward 0.42 -> 2.5 ms), so with fewer
  * than ONEDNN_FORWARD_MIN_OUT_CHANNELS output channels per group the forward stays ATen's and only the
  * backward is oneDNN's. Results equal ATen's up to float rounding (another summation order), not bitwise.
