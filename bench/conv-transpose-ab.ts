@@ -3,7 +3,7 @@
  * in one process, interleaved: (1) forward + backward of each transposed convolution of the conv VAE /
  * VQ-VAE decoders (batch 64) alone, and (2) one training step of the conv VAE and of the VQ-VAE (the
  * bench/latent.ts workloads; run bench/latent.ts once first, it writes their weights). CPU ms, 1 thread,
- * smallest over rounds.
+ * smallest over rounds. (3) With --vqgan, also one VQGAN stage-1 step (bench/vqgan.ts's, perceptual weight 0).
  */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,10 @@ import { getModel } from '../src/models/index.ts';
 import { loadSafetensors } from '../src/io/safetensors.ts';
 import { loadData } from '../src/train/data.ts';
 import { Adam } from '../src/optim/index.ts';
+import { buildVQGAN, vqganFamily, type VQGANConfig } from '../src/models/vq/index.ts';
+import { namedParameters } from '../src/train/trainer.ts';
+import { createGroupedOptimizer } from '../src/train/optim.ts';
+import { resolveTrainConfig } from '../src/train/config.ts';
 import { flag } from './args.ts';
 
 const rounds = Number(flag('rounds', '5'));
@@ -77,6 +81,28 @@ for (const [name, model, set] of [['bench-conv-vae', 'vae', 'binarized-mnist'], 
       opt.zeroGrad();
       loss.backward();
       opt.step();
+    }),
+  );
+}
+
+if (process.argv.includes('--vqgan')) {
+  torch.manualSeed(0);
+  const c = { ...vqganFamily.defaultConfig, deadCodeThreshold: 2, discStart: 0, perceptualWeight: 0 } as VQGANConfig;
+  const m = buildVQGAN(c, { name: 'shapes', kind: 'image', shape: [3, 32, 32], range: [0, 1] });
+  const opt = createGroupedOptimizer(namedParameters(m), m.groups!, resolveTrainConfig({ lr: 1e-4, betas: [0.5, 0.9] }));
+  const x = torch.rand([32, 3, 32, 32]).keep();
+  let s = 0;
+  ab('VQGAN stage-1 step (L1 + GAN), batch 32', Math.max(2, iters >> 1), () =>
+    torch.scope(() => {
+      const shared: Record<string, unknown> = {};
+      s++;
+      for (const g of opt.groups) {
+        const terms = m.groupLoss!(g.name, { x }, s, shared);
+        if (!terms) continue;
+        opt.zeroGrad();
+        terms.loss.backward();
+        g.optimizer.step();
+      }
     }),
   );
 }
