@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "genlab",
-      "sources": ["src/addon.cc", "src/ops.cc", "src/autograd.cc", "src/cpu_allocator.cc", "src/guard.cc", "src/function.cc", "src/distributed.cc", "src/profiler.cc"],
+      "sources": ["src/addon.cc", "src/ops.cc", "src/autograd.cc", "src/cpu_allocator.cc", "src/guard.cc", "src/function.cc", "src/distributed.cc", "src/profiler.cc", "src/conv_transpose.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node ../scripts/libtorch.mjs --include)",

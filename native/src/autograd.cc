@@ -147,7 +147,16 @@ static Napi::Value GradFnName(const Napi::CallbackInfo& info) {
   const at::Tensor& t = unwrapTensor(info.Env(), info[0], "gradFn");
   auto fn = t.grad_fn();
   if (!fn) return info.Env().Null();
-  return Napi::String::New(info.Env(), fn->name());
+  std::string name = fn->name();
+  // a C++ autograd function (torch::autograd::Function<T>, e.g. native/src/conv_transpose.cc) is named
+  // "<T>Backward", as PyTorch names a Python one, not "torch::autograd::CppNode<ns::T>"
+  const std::string cpp = "torch::autograd::CppNode<";
+  if (name.rfind(cpp, 0) == 0 && name.back() == '>') {
+    std::string inner = name.substr(cpp.size(), name.size() - cpp.size() - 1);
+    const auto colon = inner.rfind("::");
+    name = (colon == std::string::npos ? inner : inner.substr(colon + 2)) + "Backward";
+  }
+  return Napi::String::New(info.Env(), name);
   GENLAB_CATCH(info.Env())
 }
 

@@ -13,6 +13,8 @@ import { Tensor } from './tensor.ts';
 export const backends = {
   /** Run CPU float32 conv2d in channels_last (default true; GENLAB_CONV_CHANNELS_LAST=0 turns it off). */
   convChannelsLast: process.env.GENLAB_CONV_CHANNELS_LAST !== '0',
+  /** Run CPU float32 convTranspose2d as oneDNN convolution gradients (default true; GENLAB_CONV_TRANSPOSE_ONEDNN=0 turns it off; see conv-transpose.ts). */
+  convTransposeOneDnn: process.env.GENLAB_CONV_TRANSPOSE_ONEDNN !== '0',
 };
 
 const CL = { memoryFormat: 'channels_last' as const };

@@ -7,6 +7,7 @@ import { Tensor, setToImpl } from './tensor.ts';
 import { OP_TABLE, type OpSpec, type OverloadSpec, type TorchOps, type LinalgOps, type SpecialOps } from './ops.generated.ts';
 import { dispatch, makeCaller, closest } from './dispatch.ts';
 import { withConvLayout, withNchwInput } from './conv-layout.ts';
+import { withOneDnnTranspose } from './conv-transpose.ts';
 
 const proto = Tensor.prototype as unknown as Record<string, unknown>;
 export const torchFns: Record<string, unknown> = {};
@@ -31,7 +32,7 @@ for (const spec of Object.values(OP_TABLE)) {
 
 // CPU convolutions in channels_last (conv-layout.ts)
 torchFns.conv2d = withConvLayout(torchFns.conv2d as (...args: unknown[]) => unknown);
-torchFns.convTranspose2d = withNchwInput('convTranspose2d', torchFns.convTranspose2d as (...args: unknown[]) => unknown);
+torchFns.convTranspose2d = withNchwInput('convTranspose2d', withOneDnnTranspose(torchFns.convTranspose2d as (...args: unknown[]) => unknown));
 torchFns.groupNorm = withNchwInput('groupNorm', torchFns.groupNorm as (...args: unknown[]) => unknown);
 
 const toSpec = OP_TABLE['to'];
@@ -83,6 +84,13 @@ function dynamicSpec(name: string): OpSpec | undefined {
   spec = { ns: 'torch', name: `ops.aten.${name}`, method: null, overloads };
   dynamicSpecs.set(name, spec);
   return spec;
+}
+
+/** A caller of an operator registered with the dispatcher outside aten (genlab::<name>: native/src), by its full name. */
+export function nativeOp(full: string): (...args: unknown[]) => unknown {
+  const spec = dynamicSpec(full);
+  if (!spec) throw new Error(`${full}: the native addon has no such operator (rebuild it: node scripts/setup.mjs --force)`);
+  return (...args: unknown[]) => dispatch(spec, undefined, args);
 }
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -57,7 +57,7 @@ const extras = {
   autograd: { grad, backward, Function, FunctionCtx },
   /** Per-operator CPU time: torch.profiler.profile(fn, { recordShapes }) (see profiler.ts). */
   profiler,
-  /** Engine choices: backends.convChannelsLast (CPU conv2d in channels_last; see conv-layout.ts). */
+  /** Engine choices: backends.convChannelsLast (CPU conv2d in channels_last; see conv-layout.ts), backends.convTransposeOneDnn (CPU convTranspose2d through oneDNN; see conv-transpose.ts). */
   backends,
   manualSeed,
   setNumThreads,
