@@ -95,6 +95,11 @@ export interface ModelInstance {
   /** Log density (nats) of each example: shape [n]. Enables NLL evaluation and density plots. */
   logProb?(x: Tensor): Tensor;
   /**
+   * Held-out examples `genlab eval` scores with logProb by default when it is expensive (e.g. a
+   * PF-ODE solve per batch); absent: the whole held-out split. `--nll-n` overrides it.
+   */
+  logProbExamples?: number;
+  /**
    * Family-specific evaluation on held-out data (e.g. ELBO terms, codebook usage); numbers are
    * added to `genlab eval`'s table. Its `nll` / `bpd`, when the model also has logProb, are the
    * same quantity as testNll / bitsPerDim and are reported once (as those).
