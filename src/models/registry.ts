@@ -105,6 +105,13 @@ export interface ModelInstance {
    * same quantity as testNll / bitsPerDim and are reported once (as those).
    */
   evaluate?(data: Tensor, options?: { batchSize?: number }): Record<string, number>;
+  /**
+   * One-time setup the trainer runs before its first step (after a resume's restore), outside the
+   * per-step seeding: work that may draw from or reseed the global RNG (opening a teacher run,
+   * drawing its pairs) must happen here, not inside the first loss, or that step's random draws
+   * would depend on it (and a resumed run would not continue exactly).
+   */
+  beforeTraining?(): void;
   /** All trainable parameters (of every module, each once). */
   parameters(): Tensor[];
   /** Frees everything the model holds (its modules' dispose by default). */

@@ -154,6 +154,8 @@ export function createRectified(c: RectifiedConfig, data: DataInfo): DiffusionIn
   }
   let pairs: { z: Tensor; x: Tensor } | null = null;
   const getPairs = () => (pairs ??= teacherPairs(c));
+  // Opening the teacher reseeds the global RNG (buildModel): done before the trainer's per-step seeds.
+  model.beforeTraining = () => void getPairs();
   const sigmaMax = model.schedule.sigmaMax;
   model.loss = (batch): LossTerms => {
     const p = getPairs();
