@@ -105,11 +105,23 @@ export interface ModelInstance {
   /** Log density (nats) of each example: shape [n]. Enables NLL evaluation and density plots. */
   logProb?(x: Tensor): Tensor;
   /**
+   * Held-out examples `genlab eval` scores with logProb by default when it is expensive (e.g. a
+   * PF-ODE solve per batch); absent: the whole held-out split. `--nll-n` overrides it.
+   */
+  logProbExamples?: number;
+  /**
    * Family-specific evaluation on held-out data (e.g. ELBO terms, codebook usage); numbers are
    * added to `genlab eval`'s table. Its `nll` / `bpd`, when the model also has logProb, are the
    * same quantity as testNll / bitsPerDim and are reported once (as those).
    */
   evaluate?(data: Tensor, options?: { batchSize?: number }): Record<string, number>;
+  /**
+   * One-time setup the trainer runs before its first step (after a resume's restore), outside the
+   * per-step seeding: work that may draw from or reseed the global RNG (opening a teacher run,
+   * drawing its pairs) must happen here, not inside the first loss, or that step's random draws
+   * would depend on it (and a resumed run would not continue exactly).
+   */
+  beforeTraining?(): void;
   /** All trainable parameters (of every module, each once). */
   parameters(): Tensor[];
   /** Frees everything the model holds (its modules' dispose by default). */

@@ -40,13 +40,17 @@ export interface EvaluateOptions {
   fdSamples?: number;
   /** Images: sampling temperatures for the Fréchet distance (default [1]); each gives a metric `fd@T`. */
   temperatures?: number[];
+  /** Held-out examples for the NLL (default: the model's logProbExamples, else all `n`; 0 skips it). */
+  nllN?: number;
+  /** Extra options for the model's sample() in the Fréchet distance (diffusion: sampler, steps, guidance). */
+  sampleOptions?: Record<string, unknown>;
 }
 
 /**
  * Fréchet distance between the classifier features (src/metrics/classifier.ts) of model samples and
  * of held-out images, one number per temperature, each from `count` samples drawn in batches.
  */
-export function sampleFrechetDistances(model: ModelInstance, test: Tensor, options: { count: number; temperatures: number[]; seed: number; range?: [number, number] }): Record<string, number> {
+export function sampleFrechetDistances(model: ModelInstance, test: Tensor, options: { count: number; temperatures: number[]; seed: number; range?: [number, number]; sampleOptions?: Record<string, unknown> }): Record<string, number> {
   const out: Record<string, number> = {};
   const net = loadFeatureClassifier();
   const [lo, hi] = options.range ?? [0, 1];
@@ -64,7 +68,7 @@ export function sampleFrechetDistances(model: ModelInstance, test: Tensor, optio
               const b = Math.min(250, options.count - i);
               parts.push(
                 torch.scope(() => {
-                  const x = to01(model.sample(b, { temperature: T }).cpu());
+                  const x = to01(model.sample(b, { ...options.sampleOptions, temperature: T }).cpu());
                   // A sample with NaN or infinite pixels (a flow's inverse can overflow at high temperature)
                   // is scored as the black-and-white image its finite pixels clamp to, and counted.
                   nonFinite += x.isfinite().logicalNot().flatten(1).any(1).sum().item();
@@ -99,13 +103,15 @@ export async function evaluateRun(opened: OpenedRun, options: EvaluateOptions = 
     const test = device === 'cpu' ? held : held.to(device);
     n = test.size(0);
     const dims = config.data.shape.reduce((a, b) => a * b, 1);
-    if (model.logProb) {
+    const nllN = Math.min(options.nllN ?? model.logProbExamples ?? n, n);
+    if (model.logProb && nllN > 0) {
       // Seeded: models whose logProb draws noise (dequantization of images) give the same number
       // on every eval of the same run.
       torch.manualSeed(deriveSeed(seed, 'eval', 2));
-      const nll = testNll(model, test);
+      const nll = testNll(model, nllN < n ? test.narrow(0, 0, nllN) : test);
       metrics.testNll = nll;
       metrics.bitsPerDim = bitsPerDim(nll, dims);
+      if (nllN < n) metrics.nllExamples = nllN;
     }
     if (config.data.kind === '2d') {
       torch.manualSeed(deriveSeed(seed, 'eval'));
@@ -131,7 +137,7 @@ export async function evaluateRun(opened: OpenedRun, options: EvaluateOptions = 
     const shape = config.data.shape;
     const fdSamples = options.fdSamples ?? 1000;
     if (config.data.kind === 'image' && shape.length === 3 && shape[0] === 1 && shape[1] === 28 && shape[2] === 28 && fdSamples > 0) {
-      Object.assign(metrics, sampleFrechetDistances(model, test, { count: fdSamples, temperatures: options.temperatures ?? [1], seed, range: config.data.range }));
+      Object.assign(metrics, sampleFrechetDistances(model, test, { count: fdSamples, temperatures: options.temperatures ?? [1], seed, range: config.data.range, ...(options.sampleOptions ? { sampleOptions: options.sampleOptions } : {}) }));
     }
   });
   return { run: opened.run.dir, model: config.model, data: config.data.name, step: opened.step, ema: opened.ema, n, metrics };

@@ -337,6 +337,7 @@ export class Trainer {
       await dp.broadcastState();
       this.log(`data parallel: rank ${dp.rank} of ${dp.worldSize}, ${this.batches.shardSize} of ${this.batches.batchSize} examples per step, ${dp.buckets} gradient bucket(s)`);
     }
+    if (this.step < c.steps) torch.scope(() => this.model.beforeTraining?.());
     const t0 = performance.now();
     let lastLogTime = t0;
     let lastLogStep = this.step;

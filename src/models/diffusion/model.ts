@@ -12,7 +12,7 @@ import { getLoss, type LossOptions } from './losses.ts';
 import { makeSigmas } from './sigmas.ts';
 import { getSampler, perSampleNoise, type NoiseSampler, type SamplerCallback } from './samplers/index.ts';
 import { guidedDenoiser } from './guidance.ts';
-import { odeLogLikelihood } from './likelihood.ts';
+import { imageLogLikelihood, odeLogLikelihood } from './likelihood.ts';
 import { NOISE_EMBED_SCALE, TimeMLP, UNetDenoiserNet } from './nets.ts';
 import type { SolveStats } from '../../ode/index.ts';
 
@@ -77,6 +77,9 @@ export interface DiffusionInstance extends ModelInstance {
   toModel(x: Tensor): Tensor;
   fromModel(x: Tensor): Tensor;
 }
+
+/** Relative and absolute tolerance of the PF-ODE solve of image likelihoods. */
+export const IMAGE_LIKELIHOOD_TOL = 1e-3;
 
 const dimOf = (d: DataInfo) => d.shape.reduce((a, b) => a * b, 1);
 
@@ -192,6 +195,12 @@ function wrap(c: DiffusionConfig, data: DataInfo, pre: Preconditioned, numClasse
   if (data.kind === '2d') {
     inst.logProb = (x: Tensor) =>
       odeLogLikelihood(pre.denoiser(null), x, { sigmaMin: Math.max(schedule.sigmaMin, 2e-3), sigmaMax: schedule.sigmaMax, divergence: 'exact', rtol: 1e-4, atol: 1e-4 }).logp;
+  } else if (image) {
+    // Pixel-unit log-likelihood (dequantized, Hutchinson PF-ODE; unconditional: the null class).
+    // A solve per batch costs hundreds of forward+backward passes: eval uses a few examples by default.
+    inst.logProb = (x: Tensor) =>
+      imageLogLikelihood(pre.denoiser(null), x, { range: data.range ?? [0, 1], sigmaMin: Math.max(schedule.sigmaMin, 2e-3), sigmaMax: schedule.sigmaMax, rtol: IMAGE_LIKELIHOOD_TOL, atol: IMAGE_LIKELIHOOD_TOL }).logp;
+    inst.logProbExamples = 64;
   }
   return inst;
 }

@@ -103,6 +103,27 @@ export function drawPairs(model: DiffusionInstance, n: number, o: { sampler: str
   return out;
 }
 
+/**
+ * The (noise, sample) pairs of a reflow/distill config: drawn once from the teacher run's ODE
+ * (seeded by pairSeed) and cached in the teacher's folder, named by count, sampler, steps, seed and
+ * the teacher's step. Kept tensors; the caller disposes them.
+ */
+export function teacherPairs(c: Pick<RectifiedConfig, 'teacher' | 'pairs' | 'teacherSampler' | 'teacherSteps' | 'pairSeed'>): { z: Tensor; x: Tensor } {
+  const t = openRun(c.teacher);
+  try {
+    const file = join(t.run.dir, `pairs-${c.pairs}-${c.teacherSampler}${c.teacherSteps}-seed${c.pairSeed}-step${t.step}.safetensors`);
+    if (existsSync(file)) {
+      const l = loadSafetensors(file).tensors;
+      return { z: l.z!.keep(), x: l.x!.keep() };
+    }
+    const p = drawPairs(t.model as DiffusionInstance, c.pairs, { sampler: c.teacherSampler, steps: c.teacherSteps, seed: c.pairSeed });
+    saveSafetensors(file, { z: p.z, x: p.x }, { teacher: t.run.dir, step: String(t.step) });
+    return { z: p.z.keep(), x: p.x.keep() };
+  } finally {
+    t.dispose();
+  }
+}
+
 function checkTeacher(c: RectifiedConfig, data: DataInfo) {
   if (!c.teacher) {
     if (c.stage) throw new Error(`rectified: stage '${c.stage}' needs a teacher run (--config teacher=<run>)`);
@@ -132,24 +153,9 @@ export function createRectified(c: RectifiedConfig, data: DataInfo): DiffusionIn
     teacherRun.dispose();
   }
   let pairs: { z: Tensor; x: Tensor } | null = null;
-  const getPairs = () => {
-    if (pairs) return pairs;
-    const t = openRun(c.teacher);
-    try {
-      const file = join(t.run.dir, `pairs-${c.pairs}-${c.teacherSampler}${c.teacherSteps}-seed${c.pairSeed}-step${t.step}.safetensors`);
-      if (existsSync(file)) {
-        const l = loadSafetensors(file).tensors;
-        pairs = { z: l.z!.keep(), x: l.x!.keep() };
-      } else {
-        const p = drawPairs(t.model as DiffusionInstance, c.pairs, { sampler: c.teacherSampler, steps: c.teacherSteps, seed: c.pairSeed });
-        saveSafetensors(file, { z: p.z, x: p.x }, { teacher: t.run.dir, step: String(t.step) });
-        pairs = { z: p.z.keep(), x: p.x.keep() };
-      }
-    } finally {
-      t.dispose();
-    }
-    return pairs;
-  };
+  const getPairs = () => (pairs ??= teacherPairs(c));
+  // Opening the teacher reseeds the global RNG (buildModel): done before the trainer's per-step seeds.
+  model.beforeTraining = () => void getPairs();
   const sigmaMax = model.schedule.sigmaMax;
   model.loss = (batch): LossTerms => {
     const p = getPairs();

@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { torch } from '../../../src/tensor/index.ts';
@@ -119,6 +119,37 @@ describe('rectified flow runs: reflow and distillation name their teacher run', 
       } finally {
         o.dispose();
       }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a resumed distill run continues exactly (opening the teacher does not reseed a step)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'genlab-rf-resume-'));
+    try {
+      const small = { width: 16, depth: 1 };
+      await trainRun({ model: 'rectified', data: 'moons', out: root, name: 'rf1', train: { steps: 10 }, modelConfig: small, pictures: false });
+      const cfg = { ...small, teacher: join(root, 'rf1'), stage: 'distill', pairs: 128, teacherSteps: 2 };
+      await trainRun({ model: 'rectified', data: 'moons', out: root, name: 'a', train: { steps: 4, ckptEvery: 2, keepCheckpoints: 0, batch: 32 }, modelConfig: cfg, pictures: false });
+      cpSync(join(root, 'a'), join(root, 'b'), { recursive: true });
+      rmSync(join(root, 'b', 'checkpoints', readdirSync(join(root, 'b', 'checkpoints')).sort().pop()!));
+      const r = await trainRun({ model: 'rectified', data: 'moons', out: root, name: 'b', resume: true, pictures: false });
+      assert.equal(r.status, 'completed');
+      const weights = (run: string) => {
+        const o = openRun(join(root, run), { ema: false });
+        try {
+          return Object.entries(o.model.modules.net!.stateDict()).map(([k, t]) => [k, t.clone().keep()] as const);
+        } finally {
+          o.dispose();
+        }
+      };
+      const wa = weights('a');
+      const wb = new Map(weights('b'));
+      let worst = 0;
+      for (const [k, t] of wa) worst = Math.max(worst, torch.scope(() => t.sub(wb.get(k)!).abs().max().item()));
+      assert.equal(worst, 0, `resumed distill run differs from the straight one by ${worst}`);
+      for (const [, t] of wa) t.dispose();
+      for (const t of wb.values()) t.dispose();
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
