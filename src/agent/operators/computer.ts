@@ -391,6 +391,32 @@ export class ComputerOperator implements Operator {
         p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`xclip -selection ${sel} exited with ${code}`))));
         p.stdin.end(text, 'utf8');
       });
+      // xclip's parent exits as soon as it has forked; its child's claim on the selection reaches the X server
+      // only when that child first runs, which on a loaded machine can be after our paste keys (the paste then
+      // gets the old owner's text or nothing). Read the selection back until the new owner answers.
+      await this.awaitSelection(sel, text);
+    }
+  }
+
+  private async awaitSelection(sel: string, text: string, timeoutMs = 5000): Promise<void> {
+    const t0 = Date.now();
+    let got = '';
+    for (;;) {
+      got = await new Promise<string>((resolve) => {
+        const p = spawn(this.o.xclip ?? 'xclip', ['-selection', sel, '-o'], {
+          env: { ...process.env, DISPLAY: this.display.name },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        const chunks: Buffer[] = [];
+        p.stdout.on('data', (b: Buffer) => chunks.push(b));
+        p.on('error', () => resolve(''));
+        p.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      });
+      if (got === text) return;
+      if (Date.now() - t0 > timeoutMs) {
+        throw new Error(`xclip -selection ${sel}: the selection did not hold the typed text within ${timeoutMs} ms (it reads ${JSON.stringify(got.slice(0, 40))})`);
+      }
+      await sleep(20);
     }
   }
 
