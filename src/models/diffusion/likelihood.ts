@@ -9,6 +9,7 @@
  * N(0, σ_max² I) unless given.
  */
 import { torch, type Tensor } from '../../tensor/index.ts';
+import { addDequantizationNoise } from '../../data/dequantize.ts';
 import { solveDopri5, type SolveStats, type State } from '../../ode/index.ts';
 import type { Denoiser } from './preconditioning.ts';
 
@@ -92,7 +93,7 @@ export interface ImageLikelihoodOptions extends LikelihoodOptions {
 export function dequantizeImages(x: Tensor, range: [number, number] = [0, 1], generator?: import('../../tensor/index.ts').Generator): Tensor {
   const [lo, hi] = range;
   const k = x.sub(lo).mul(255 / (hi - lo)).round().clamp(0, 255);
-  return k.add(torch.rand(x.shape, { dtype: x.dtype, generator: generator ?? null })).sub(0.5).mul(2 / 255).sub(1);
+  return addDequantizationNoise(k, generator).sub(0.5).mul(2 / 255).sub(1);
 }
 
 /**

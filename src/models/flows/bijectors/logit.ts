@@ -5,6 +5,7 @@
  * "pixel units": -logProb(v) / (D ln 2) is bits per dimension of the discrete data directly.
  */
 import { torch, type Tensor } from '../../../tensor/index.ts';
+import { addDequantizationNoise } from '../../../data/dequantize.ts';
 import { Bijector, sumPerExample } from '../bijector.ts';
 
 export class LogitTransform extends Bijector {
@@ -35,9 +36,5 @@ export class LogitTransform extends Bijector {
  * 0..K-1 plus U[0, 1) noise, the input LogitTransform expects.
  */
 export function uniformDequantize(x01: Tensor, levels = 256): Tensor {
-  const ints = x01.mul(levels - 1).round();
-  // k + u with u just under 1 rounds up to k + 1 in float32 (for k >= 128, u > 1 - 7.6e-6 does): cap each
-  // value at the largest float below k + 1, so the noise stays in [k, k + 1) and 255 never reaches 256.
-  const below = ints.add(1).mul(1 - (ints.dtype === 'float64' ? 2 ** -53 : 2 ** -24));
-  return torch.minimum(ints.add(torch.randLike(ints)), below);
+  return addDequantizationNoise(x01.mul(levels - 1).round());
 }
